@@ -1,0 +1,33 @@
+"""THE event contracts of Lumi. Import events from here."""
+
+from .base import Event, TaskEvent, event_class, registry, routing_key_for, uuid7
+from .models import (
+    ModelDeleted,
+    ModelFailed,
+    ModelFiles,
+    ModelGenerating,
+    ModelProgressed,
+    ModelReady,
+    ModelUpdated,
+)
+from .prints import PrintStatusChanged, PrintSubmitted
+from .sessions import SessionRevoked
+from .tasks import (
+    ImageCompleted,
+    ImageFailed,
+    ImageGenerating,
+    ImageSelected,
+    TaskCreated,
+    TaskDeleted,
+    TaskFailed,
+    TaskImagesReady,
+)
+
+__all__ = [
+    "Event", "TaskEvent", "event_class", "registry", "routing_key_for", "uuid7",
+    "TaskCreated", "ImageGenerating", "ImageCompleted", "ImageFailed", "TaskImagesReady",
+    "ImageSelected", "TaskFailed", "TaskDeleted",
+    "ModelFiles", "ModelGenerating", "ModelProgressed", "ModelReady", "ModelFailed",
+    "ModelUpdated", "ModelDeleted",
+    "PrintSubmitted", "PrintStatusChanged", "SessionRevoked",
+]

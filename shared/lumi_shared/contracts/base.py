@@ -1,0 +1,73 @@
+"""Event envelope, routing keys derived from class names, and the registry of every event."""
+
+import os
+import re
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+_REGISTRY: dict[str, type["Event"]] = {}
+_WORD = re.compile(r"[A-Z][a-z0-9]*")
+
+
+def uuid7() -> str:
+    """Time-ordered UUIDv7 (RFC 9562): sortable event ids without a central counter."""
+    ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | (rand >> 68 & 0xFFF) << 64
+    value |= 0b10 << 62 | rand & ((1 << 62) - 1)
+    return str(uuid.UUID(int=value))
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def routing_key_for(class_name: str) -> str:
+    """`TaskImagesReady` -> `task.images_ready`: the first word is the aggregate."""
+    words = [w.lower() for w in _WORD.findall(class_name)]
+    if len(words) < 2:
+        raise ValueError(f"event name {class_name!r} needs an aggregate and a verb")
+    return f"{words[0]}.{'_'.join(words[1:])}"
+
+
+class Event(BaseModel):
+    """Envelope shared by every event; subclasses add a flat payload."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    routing_key: ClassVar[str] = ""
+
+    event_id: str = Field(default_factory=uuid7)
+    occurred_at: datetime = Field(default_factory=utcnow)
+    schema_version: int = 1
+    traceparent: str | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("__abstract_event__"):
+            return
+        cls.routing_key = routing_key_for(cls.__name__)
+        if cls.routing_key in _REGISTRY:
+            raise TypeError(f"duplicate event routing key {cls.routing_key}")
+        _REGISTRY[cls.routing_key] = cls
+
+
+class TaskEvent(Event):
+    """An event about one generation task, correlated by `task_id`."""
+
+    __abstract_event__ = True
+
+    task_id: str
+    user_id: str
+
+
+def registry() -> dict[str, type[Event]]:
+    return dict(_REGISTRY)
+
+
+def event_class(routing_key: str) -> type[Event] | None:
+    return _REGISTRY.get(routing_key)

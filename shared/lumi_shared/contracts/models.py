@@ -1,0 +1,87 @@
+"""Events about 3D models (producer: modeling). `version` grows with every change of a model,
+so consumers can drop stale, out-of-order deliveries."""
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from .base import Event, TaskEvent
+
+
+class ModelFiles(BaseModel):
+    """Public URLs of a finished model's files."""
+
+    model_config = {"frozen": True}
+
+    model_url: str
+    format: str
+    glb_url: str | None = None
+    obj_url: str | None = None
+    mtl_url: str | None = None
+    texture_url: str | None = None
+    stl_url: str | None = None
+    preview_image_url: str | None = None
+    file_size: int | None = None
+    face_count: int | None = None
+    vertex_count: int | None = None
+
+
+class ModelGenerating(TaskEvent):
+    """modeling -> generation, gateway (SSE): the 3D job was submitted to the provider."""
+
+    model_id: str
+    version: int
+    provider_job_id: str | None = None
+
+
+class ModelProgressed(TaskEvent):
+    """modeling -> generation, gateway (SSE): provider progress, 0-100."""
+
+    model_id: str
+    version: int
+    progress: int
+    status: str
+
+
+class ModelReady(TaskEvent):
+    """modeling -> generation, gallery, printing, gateway (SSE): the model's files are stored."""
+
+    model_id: str
+    version: int
+    name: str
+    visibility: str
+    files: ModelFiles
+    created_at: datetime
+    completed_at: datetime
+    published_at: datetime | None = None
+    owner_name: str | None = None
+
+
+class ModelFailed(TaskEvent):
+    """modeling -> generation, gallery, printing, gateway (SSE): the model failed after its retries."""
+
+    model_id: str
+    version: int
+    error_message: str
+
+
+class ModelUpdated(Event):
+    """modeling -> gallery, printing: name, description or visibility changed (full current values)."""
+
+    model_id: str
+    user_id: str
+    task_id: str | None = None
+    version: int
+    name: str
+    description: str | None = None
+    visibility: str
+    published_at: datetime | None = None
+
+
+class ModelDeleted(Event):
+    """modeling -> gallery, printing: the model and its files are gone."""
+
+    model_id: str
+    user_id: str
+    task_id: str | None = None
+    version: int

@@ -1,0 +1,143 @@
+"""JSend envelopes, the error -> HTTP mapping, and request ids."""
+
+import re
+import uuid
+from typing import Any, Generic, Literal, TypeVar
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .errors import AppError
+
+T = TypeVar("T")
+log = structlog.get_logger("lumi.http")
+
+REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+
+_HTTP_CODES = {
+    400: "VALIDATION_ERROR", 401: "UNAUTHORIZED", 402: "INSUFFICIENT_CREDITS", 403: "FORBIDDEN",
+    404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE", 429: "RATE_LIMITED", 502: "UPSTREAM_ERROR",
+    503: "SERVICE_UNAVAILABLE", 504: "UPSTREAM_TIMEOUT",
+}
+
+
+class JSend(BaseModel, Generic[T]):
+    """Success envelope: `{"status": "success", "data": ...}`."""
+
+    status: Literal["success"] = "success"
+    data: T
+
+
+class FailData(BaseModel):
+    message: str
+    code: str
+    details: Any = None
+
+
+class JSendFail(BaseModel):
+    status: Literal["fail"] = "fail"
+    data: FailData
+
+
+def ok(data: Any) -> dict[str, Any]:
+    return {"status": "success", "data": data}
+
+
+def fail_body(message: str, code: str, details: Any = None) -> dict[str, Any]:
+    data: dict[str, Any] = {"message": message, "code": code}
+    if details is not None:
+        data["details"] = details
+    return {"status": "fail", "data": data}
+
+
+def error_body(message: str, code: str) -> dict[str, Any]:
+    return {"status": "error", "message": message, "code": code}
+
+
+def envelope(status: int, message: str, code: str, details: Any = None) -> dict[str, Any]:
+    return fail_body(message, code, details) if status < 500 else error_body(message, code)
+
+
+def error_response(status: int, message: str, code: str, details: Any = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(envelope(status, message, code, details), status_code=status,
+                        headers=headers)
+
+
+def _validation_message(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    details = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        details.append({"field": ".".join(loc), "message": err.get("msg", "invalid")})
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return "Malformed JSON body", details
+    first = details[0] if details else {"field": "", "message": "invalid request"}
+    field = f"{first['field']}: " if first["field"] else ""
+    return f"{field}{first['message']}", details
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(_: Request, exc: AppError) -> JSONResponse:
+        if exc.status >= 500:
+            log.warning("request_failed", code=exc.code, error=exc.message)
+        return error_response(exc.status, exc.message, exc.code, exc.details, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        message, details = _validation_message(list(exc.errors()))
+        return error_response(400, message, "VALIDATION_ERROR", details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "INTERNAL_ERROR")
+        message = exc.detail if isinstance(exc.detail, str) else "Request failed"
+        if exc.status_code == 404:
+            message = "Not found"
+        return error_response(exc.status_code, message, code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", error_type=type(exc).__name__)
+        return error_response(500, "Internal server error", "INTERNAL_ERROR")
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def clean_request_id(value: str | None) -> str:
+    return value if value and _REQUEST_ID_OK.match(value) else new_request_id()
+
+
+class RequestIdMiddleware:
+    """Reads or creates `X-Request-ID`, binds it to every log line, and echoes it back."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        raw = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode())
+        request_id = clean_request_id(raw.decode("latin-1") if raw else None)
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", [])
+                           if k.lower() != REQUEST_ID_HEADER.encode()]
+                headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            await self.app(scope, receive, send_with_id)

@@ -1,0 +1,119 @@
+"""The signed identity header the gateway forwards to services (architecture §3).
+
+Format: `base64url(json{sub, role, sid, exp}) "." base64url(HMAC-SHA256(secret, payload))`.
+A request without the header is anonymous; a forged or expired one is refused (401).
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from .errors import Forbidden, Unauthorized
+
+IDENTITY_HEADER = "x-lumi-identity"
+SERVICE_ROLE = "service"
+
+
+@dataclass(frozen=True)
+class Identity:
+    user_id: str
+    role: str = "user"
+    session_id: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class InvalidIdentity(Exception):
+    pass
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def sign_identity(identity: Identity, secret: str, ttl_seconds: int = 60,
+                  now: float | None = None) -> str:
+    claims = {"sub": identity.user_id, "role": identity.role, "sid": identity.session_id,
+              "exp": int((now or time.time()) + ttl_seconds)}
+    payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
+    mac = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()
+    return f"{payload}.{_b64(mac)}"
+
+
+def verify_identity(token: str, secret: str, now: float | None = None) -> Identity:
+    try:
+        payload, signature = token.split(".", 1)
+        expected = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()
+        if not hmac.compare_digest(expected, _unb64(signature)):
+            raise InvalidIdentity("bad signature")
+        claims = json.loads(_unb64(payload))
+    except (ValueError, TypeError) as exc:
+        raise InvalidIdentity("malformed identity") from exc
+    if not isinstance(claims, dict) or not isinstance(claims.get("sub"), str):
+        raise InvalidIdentity("malformed claims")
+    if int(claims.get("exp", 0)) < (now or time.time()):
+        raise InvalidIdentity("expired")
+    return Identity(claims["sub"], str(claims.get("role") or "user"), claims.get("sid"))
+
+
+def service_identity_header(service: str, secret: str) -> dict[str, str]:
+    """Header for an internal call made by `service` itself (not on behalf of a user)."""
+    return {IDENTITY_HEADER: sign_identity(Identity(f"service:{service}", SERVICE_ROLE), secret)}
+
+
+def _identity(request: Request) -> Identity | None:
+    if "lumi_identity" in request.scope:
+        return request.scope["lumi_identity"]
+    raw = request.headers.get(IDENTITY_HEADER)
+    identity = None
+    if raw:
+        try:
+            identity = verify_identity(raw, request.app.state.settings.IDENTITY_SECRET)
+        except InvalidIdentity:
+            raise Unauthorized("Invalid or expired identity") from None
+    request.scope["lumi_identity"] = identity
+    return identity
+
+
+def optional_user(request: Request) -> Identity | None:
+    identity = _identity(request)
+    return identity if identity and identity.role != SERVICE_ROLE else None
+
+
+def require_user(request: Request) -> Identity:
+    identity = optional_user(request)
+    if identity is None:
+        raise Unauthorized()
+    return identity
+
+
+def require_admin(request: Request) -> Identity:
+    identity = require_user(request)
+    if not identity.is_admin:
+        raise Forbidden("Admin role required")
+    return identity
+
+
+def require_service(request: Request) -> Identity:
+    identity = _identity(request)
+    if identity is None or identity.role != SERVICE_ROLE:
+        raise Unauthorized("Internal endpoint")
+    return identity
+
+
+CurrentUser = Annotated[Identity, Depends(require_user)]
+OptionalUser = Annotated[Identity | None, Depends(optional_user)]
+AdminUser = Annotated[Identity, Depends(require_admin)]
+ServiceCaller = Annotated[Identity, Depends(require_service)]

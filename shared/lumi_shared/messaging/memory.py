@@ -1,0 +1,143 @@
+"""In-process broker for the embedded mode and tests: topic routing like RabbitMQ,
+asynchronous delivery (a publish never waits for consumers), concurrent consumers,
+bounded retries, then the message is parked (kept, logged and written to a file)."""
+
+import asyncio
+import json
+from collections import deque
+from pathlib import Path
+
+import structlog
+
+from ..contracts import Event
+from ..errors import PoisonMessage
+from .bus import Handler, Subscription, decode_event
+from .topology import topic_matches
+
+log = structlog.get_logger("lumi.bus")
+
+
+class _Queue:
+    def __init__(self, name: str, pattern: str, handler: Handler, attempts: int) -> None:
+        self.name, self.pattern, self.handler, self.attempts = name, pattern, handler, attempts
+        self.messages: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        self.workers: list[asyncio.Task] = []
+
+
+class InMemoryBus:
+    def __init__(self, *, delivery_limit: int = 5, concurrency: int = 4,
+                 retry_base_delay: float = 0.05, parked_file: Path | None = None,
+                 max_parked: int = 1000) -> None:
+        self.delivery_limit = delivery_limit
+        self.concurrency = concurrency
+        self.retry_base_delay = retry_base_delay
+        self.parked_file = parked_file
+        self.parked: deque[dict] = deque(maxlen=max_parked)
+        self.published = 0
+        self._queues: dict[str, _Queue] = {}
+        self._running = False
+
+    # -- registration
+
+    def _add(self, queue: _Queue) -> None:
+        if queue.name in self._queues:
+            raise ValueError(f"queue {queue.name} already has a consumer in this process")
+        self._queues[queue.name] = queue
+        if self._running:
+            self._spawn(queue)
+
+    def subscribe(self, subscription: Subscription) -> None:
+        self._add(_Queue(subscription.queue, subscription.event.routing_key,
+                         subscription.handler, self.delivery_limit))
+
+    def subscribe_broadcast(self, name: str, handler: Handler) -> None:
+        self._add(_Queue(f"broadcast.{name}", "#", handler, 1))
+
+    def unsubscribe(self, name: str) -> None:
+        queue = self._queues.pop(name, None) or self._queues.pop(f"broadcast.{name}", None)
+        for task in queue.workers if queue else ():
+            task.cancel()
+
+    # -- delivery
+
+    async def publish(self, event: Event) -> None:
+        body = event.model_dump_json()
+        self.published += 1
+        for queue in self._queues.values():
+            if topic_matches(queue.pattern, event.routing_key):
+                queue.messages.put_nowait((event.routing_key, body))
+
+    async def _deliver(self, queue: _Queue, routing_key: str, body: str) -> None:
+        for attempt in range(1, queue.attempts + 1):
+            try:
+                await queue.handler(decode_event(routing_key, body))
+                return
+            except asyncio.CancelledError:
+                raise
+            except PoisonMessage as exc:
+                self._park(queue, routing_key, body, f"rejected: {exc}", attempt)
+                return
+            except Exception as exc:
+                if attempt >= queue.attempts:
+                    self._park(queue, routing_key, body, f"{type(exc).__name__}: {exc}", attempt)
+                    return
+                log.warning("event_handler_failed", queue=queue.name, routing_key=routing_key,
+                            attempt=attempt, error=f"{type(exc).__name__}: {exc}")
+                await asyncio.sleep(self.retry_base_delay * 2 ** (attempt - 1))
+
+    def _park(self, queue: _Queue, routing_key: str, body: str, reason: str, attempts: int) -> None:
+        record = {"queue": queue.name, "routing_key": routing_key, "reason": reason,
+                  "attempts": attempts, "body": json.loads(body)}
+        self.parked.append(record)
+        log.error("event_parked", queue=queue.name, routing_key=routing_key, reason=reason,
+                  attempts=attempts)
+        if self.parked_file:
+            self.parked_file.parent.mkdir(parents=True, exist_ok=True)
+            with self.parked_file.open("a") as fh:
+                fh.write(json.dumps(record) + "\n")
+
+    async def _work(self, queue: _Queue) -> None:
+        while True:
+            routing_key, body = await queue.messages.get()
+            try:
+                await self._deliver(queue, routing_key, body)
+            finally:
+                queue.messages.task_done()
+
+    def _spawn(self, queue: _Queue) -> None:
+        loop = asyncio.get_running_loop()
+        queue.workers = [loop.create_task(self._work(queue)) for _ in range(self.concurrency)]
+
+    # -- lifecycle
+
+    async def start(self) -> None:
+        if self._running:
+            return
+        self._running = True
+        for queue in self._queues.values():
+            self._spawn(queue)
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait until every queue is empty and no handler is running (tests, shutdown)."""
+        async def all_done() -> None:
+            while any(q.messages.unfinished_tasks for q in self._queues.values()):
+                await asyncio.gather(*(q.messages.join() for q in list(self._queues.values())))
+
+        await asyncio.wait_for(all_done(), timeout)
+
+    async def stop(self, grace: float = 2.0) -> None:
+        if not self._running:
+            return
+        try:
+            await self.drain(grace)
+        except TimeoutError:
+            pending = sum(q.messages.qsize() for q in self._queues.values())
+            log.warning("bus_stopped_with_pending_messages", pending=pending)
+        self._running = False
+        tasks = [t for q in self._queues.values() for t in q.workers]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def ping(self) -> bool:
+        return self._running

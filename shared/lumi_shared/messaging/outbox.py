@@ -1,0 +1,108 @@
+"""Transactional outbox without multi-document transactions.
+
+An event is appended to an `outbox` array *inside the document it belongs to*, in the same
+single-document write as the state change, so both happen or neither does. The relay publishes
+each entry (publisher confirms) and only then pulls it from the document; a crash in between
+publishes it again, which idempotent consumers absorb.
+"""
+
+import asyncio
+from typing import Any
+
+import structlog
+
+from ..contracts import Event
+from .bus import EventBus, decode_event
+
+log = structlog.get_logger("lumi.outbox")
+
+OUTBOX_FIELD = "outbox"
+
+
+def outbox_entry(event: Event) -> dict[str, Any]:
+    return {"event_id": event.event_id, "routing_key": event.routing_key,
+            "body": event.model_dump(mode="json")}
+
+
+def with_outbox(update: dict[str, Any], *events: Event) -> dict[str, Any]:
+    """Add `events` to a MongoDB update document (`$push` onto the outbox)."""
+    if not events:
+        return update
+    merged = {op: dict(fields) for op, fields in update.items()}
+    merged.setdefault("$push", {})[OUTBOX_FIELD] = {"$each": [outbox_entry(e) for e in events]}
+    return merged
+
+
+class OutboxRelay:
+    def __init__(self, bus: EventBus, collections: list[Any], *, interval: float = 1.0,
+                 batch: int = 100) -> None:
+        self.bus = bus
+        self.collections = collections
+        self.interval = interval
+        self.batch = batch
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    def kick(self) -> None:
+        """Publish soon: called right after a write that added outbox entries."""
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        published = 0
+        for collection in self.collections:
+            docs = await collection.find({f"{OUTBOX_FIELD}.0": {"$exists": True}},
+                                         {OUTBOX_FIELD: 1}).limit(self.batch).to_list()
+            for doc in docs:
+                for entry in doc[OUTBOX_FIELD]:
+                    await self._publish(collection, doc["_id"], entry)
+                    published += 1
+        return published
+
+    async def _publish(self, collection: Any, doc_id: Any, entry: dict[str, Any]) -> None:
+        try:
+            event = decode_event(entry["routing_key"], entry["body"])
+        except Exception:
+            log.error("outbox_entry_unreadable", event_id=entry.get("event_id"),
+                      routing_key=entry.get("routing_key"))
+            await collection.update_one({"_id": doc_id}, {
+                "$pull": {OUTBOX_FIELD: {"event_id": entry["event_id"]}},
+                "$push": {"outbox_parked": entry}})
+            return
+        await self.bus.publish(event)
+        await collection.update_one({"_id": doc_id},
+                                    {"$pull": {OUTBOX_FIELD: {"event_id": entry["event_id"]}}})
+
+    async def _loop(self) -> None:
+        failures = 0
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.interval)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            try:
+                while await self.run_once() >= self.batch:
+                    pass
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failures += 1
+                log.warning("outbox_publish_failed", error=f"{type(exc).__name__}: {exc}",
+                            failures=failures)
+                await asyncio.sleep(min(30.0, 0.5 * 2 ** min(failures, 6)))
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._loop())
+            self.kick()
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        try:
+            await asyncio.wait_for(self.run_once(), 2.0)
+        except Exception:
+            log.warning("outbox_final_flush_incomplete")

@@ -1,0 +1,146 @@
+"""RabbitMQ transport on FastStream: durable topic exchange, one quorum queue per subscription
+with its dead-letter queue and delivery limit, persistent publishes with publisher confirms
+(`message_id = event_id`), manual-ack semantics (ack after the effect; nack on error;
+reject poison straight to the DLQ)."""
+
+import logging
+import uuid
+from typing import Any
+
+import structlog
+from faststream.exceptions import RejectMessage
+from faststream.middlewares import AckPolicy
+from faststream.rabbit import (
+    Channel,
+    ExchangeType,
+    QueueType,
+    RabbitBroker,
+    RabbitExchange,
+    RabbitQueue,
+)
+from faststream.rabbit.annotations import RabbitMessage
+
+from ..contracts import Event
+from ..errors import PoisonMessage
+from .bus import Handler, Subscription, decode_event
+from .topology import (
+    DEAD_LETTER_EXCHANGE,
+    EXCHANGE,
+    UNROUTED_EXCHANGE,
+    UNROUTED_MAX_LENGTH,
+    UNROUTED_QUEUE,
+    dead_letter_queue_name,
+    queue_arguments,
+)
+
+log = structlog.get_logger("lumi.bus")
+
+# Unroutable events (no consumer bound yet) go to a bounded catch-all queue instead of
+# coming back as returns, so `mandatory` + `on_return_raises` only fire on real faults.
+EVENTS_EXCHANGE = RabbitExchange(EXCHANGE, type=ExchangeType.TOPIC, durable=True,
+                                 arguments={"alternate-exchange": UNROUTED_EXCHANGE})
+DLX = RabbitExchange(DEAD_LETTER_EXCHANGE, type=ExchangeType.DIRECT, durable=True)
+UNROUTED = RabbitExchange(UNROUTED_EXCHANGE, type=ExchangeType.FANOUT, durable=True)
+
+
+async def _raw_body(message: Any) -> bytes:
+    """Keep the body as bytes: our contracts decode it, and bad JSON is poison, not a retry."""
+    return message.body
+
+
+def _routing_key(message: Any) -> str:
+    return message.raw_message.routing_key or ""
+
+
+class RabbitBus:
+    def __init__(self, url: str, *, delivery_limit: int = 5, prefetch: int = 10,
+                 publish_timeout: float = 10.0, graceful_timeout: float = 10.0) -> None:
+        self.delivery_limit = delivery_limit
+        self.publish_timeout = publish_timeout
+        self.broker = RabbitBroker(
+            url,
+            default_channel=Channel(prefetch_count=prefetch, publisher_confirms=True,
+                                    on_return_raises=True),
+            graceful_timeout=graceful_timeout,
+            logger=logging.getLogger("lumi.faststream"),
+            log_level=logging.DEBUG,  # one line per message only when debugging
+        )
+        self._queues: list[str] = []
+        self._started = False
+
+    def subscribe(self, subscription: Subscription) -> None:
+        name = subscription.queue
+        queue = RabbitQueue(name, durable=True, queue_type=QueueType.QUORUM,
+                            routing_key=subscription.event.routing_key,
+                            arguments=queue_arguments(name, self.delivery_limit))
+        handler = subscription.handler
+
+        async def consume(body: bytes, message: RabbitMessage) -> None:
+            try:
+                event = decode_event(_routing_key(message), body)
+                with structlog.contextvars.bound_contextvars(
+                        event_id=event.event_id, task_id=getattr(event, "task_id", None)):
+                    await handler(event)
+            except PoisonMessage as exc:
+                log.error("event_rejected", queue=name, reason=str(exc))
+                raise RejectMessage() from exc
+            except Exception as exc:
+                log.warning("event_handler_failed", queue=name,
+                            error=f"{type(exc).__name__}: {exc}",
+                            redelivered=message.raw_message.redelivered)
+                raise
+
+        self.broker.subscriber(queue, EVENTS_EXCHANGE, ack_policy=AckPolicy.NACK_ON_ERROR,
+                               decoder=_raw_body)(consume)
+        self._queues.append(name)
+
+    def subscribe_broadcast(self, name: str, handler: Handler) -> None:
+        queue = RabbitQueue(f"{name}.{uuid.uuid4().hex[:12]}", durable=False, exclusive=True,
+                            auto_delete=True, routing_key="#",
+                            arguments={"x-max-length": 10_000, "x-overflow": "drop-head"})
+
+        async def consume(body: bytes, message: RabbitMessage) -> None:
+            try:
+                await handler(decode_event(_routing_key(message), body))
+            except PoisonMessage:
+                return
+
+        self.broker.subscriber(queue, EVENTS_EXCHANGE, ack_policy=AckPolicy.ACK_FIRST,
+                               decoder=_raw_body)(consume)
+
+    async def _declare_topology(self) -> None:
+        await self.broker.declare_exchange(UNROUTED)
+        unrouted = await self.broker.declare_queue(RabbitQueue(
+            UNROUTED_QUEUE, durable=True, arguments={"x-max-length": UNROUTED_MAX_LENGTH}))
+        await unrouted.bind(UNROUTED_EXCHANGE, routing_key="")
+        await self.broker.declare_exchange(EVENTS_EXCHANGE)
+        await self.broker.declare_exchange(DLX)
+        for name in self._queues:
+            dlq = await self.broker.declare_queue(RabbitQueue(
+                dead_letter_queue_name(name), durable=True, queue_type=QueueType.QUORUM))
+            await dlq.bind(DEAD_LETTER_EXCHANGE, routing_key=name)
+
+    async def start(self) -> None:
+        await self.broker.connect()
+        await self._declare_topology()
+        await self.broker.start()
+        self._started = True
+
+    async def publish(self, event: Event) -> None:
+        await self.broker.publish(
+            event.model_dump_json().encode(),
+            exchange=EVENTS_EXCHANGE,
+            routing_key=event.routing_key,
+            persist=True,
+            mandatory=True,
+            message_id=event.event_id,
+            content_type="application/json",
+            timeout=self.publish_timeout,
+        )
+
+    async def stop(self) -> None:
+        await self.broker.stop()
+        self._started = False
+
+    async def ping(self) -> bool:
+        return await self.broker.ping(timeout=2.0)

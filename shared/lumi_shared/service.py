@@ -1,0 +1,108 @@
+"""The common skeleton of a service's composition root: infrastructure, lifespan, health,
+error mapping and request ids. Each service's `main.create_app` builds on `create_service_app`."""
+
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+import uvicorn
+from fastapi import APIRouter, FastAPI
+
+from .docstore import InMemoryClient
+from .health import Check, health_router
+from .http import RequestIdMiddleware, install_error_handlers
+from .messaging import OutboxRelay, Subscription, create_bus
+from .mongo import close_client, create_mongo_client, ping
+from .observability import configure_logging, configure_tracing
+from .settings import BaseServiceSettings
+
+Hook = Callable[[], Awaitable[None]]
+log = structlog.get_logger("lumi.service")
+
+
+@dataclass
+class Infra:
+    """Database client and event bus of one service; shared ones are passed in, not owned."""
+
+    settings: BaseServiceSettings
+    mongo: Any
+    bus: Any
+    owns_mongo: bool = True
+    owns_bus: bool = True
+    hooks_started: list[Hook] = field(default_factory=list)
+
+    @property
+    def db(self) -> Any:
+        return self.mongo[self.settings.database_name]
+
+
+def build_infra(settings: BaseServiceSettings, *, mongo: Any = None, bus: Any = None) -> Infra:
+    return Infra(settings, mongo or create_mongo_client(settings), bus or create_bus(settings),
+                 owns_mongo=mongo is None, owns_bus=bus is None)
+
+
+def create_service_app(
+    *,
+    infra: Infra,
+    title: str,
+    routers: Sequence[APIRouter] = (),
+    subscriptions: Sequence[Subscription] = (),
+    relay: OutboxRelay | None = None,
+    startup: Sequence[Hook] = (),
+    shutdown: Sequence[Hook] = (),
+    ready_checks: dict[str, Check] | None = None,
+    description: str = "",
+) -> FastAPI:
+    settings = infra.settings
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        for hook in startup:
+            await hook()
+        for subscription in subscriptions:
+            infra.bus.subscribe(subscription)
+        if infra.owns_bus:
+            await infra.bus.start()
+        if infra.owns_mongo and isinstance(infra.mongo, InMemoryClient):
+            infra.mongo.start_maintenance()
+        if relay:
+            relay.start()
+        log.info("service_started", title=title, port=settings.PORT,
+                 broker=type(infra.bus).__name__, database=type(infra.mongo).__name__)
+        try:
+            yield
+        finally:
+            if relay:
+                await relay.stop()
+            if infra.owns_bus:
+                await infra.bus.stop()
+            for hook in shutdown:
+                await hook()
+            if infra.owns_mongo:
+                await close_client(infra.mongo)
+            log.info("service_stopped", title=title)
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.infra = infra
+    install_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+    checks = {"mongo": lambda: ping(infra.mongo), "broker": infra.bus.ping}
+    checks.update(ready_checks or {})
+    app.include_router(health_router(checks))
+    for router in routers:
+        app.include_router(router)
+    configure_tracing(settings.SERVICE_NAME, settings.OTEL_EXPORTER_OTLP_ENDPOINT, app)
+    return app
+
+
+def setup_logging(settings: BaseServiceSettings) -> None:
+    configure_logging(settings.SERVICE_NAME, settings.LOG_LEVEL, settings.LOG_FORMAT)
+
+
+def serve(app: FastAPI, settings: BaseServiceSettings) -> None:
+    """Run one service as its own process (the `lumi-<service>` console script)."""
+    uvicorn.run(app, host=settings.HOST, port=settings.PORT, log_config=None,
+                timeout_graceful_shutdown=5, server_header=False)

@@ -1,0 +1,58 @@
+"""Settings base: attribute names equal environment variable names."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-only-identity-secret-change-me-0123456789"
+DEV_PROFILES = ("embedded", "dev", "test")
+
+
+class BaseServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=True)
+
+    SERVICE_NAME: str = "service"
+    LUMI_ENV: Literal["embedded", "dev", "test", "prod"] = "dev"
+    HOST: str = "127.0.0.1"
+    PORT: int = 8000
+    LOG_LEVEL: str = "INFO"
+    LOG_FORMAT: Literal["auto", "json", "console"] = "auto"
+
+    RABBITMQ_URL: str | None = None
+    EVENT_DELIVERY_LIMIT: int = 5
+    EVENT_PREFETCH: int = 10
+    EVENT_PUBLISH_TIMEOUT: float = 10.0
+
+    MONGODB_URL: str | None = None
+    MONGODB_DB: str | None = None
+    MONGODB_TIMEOUT_MS: int = 2500
+
+    LUMI_DATA_DIR: Path = Path("./var")
+    OUTBOX_POLL_INTERVAL: float = 1.0
+
+    IDENTITY_SECRET: str = DEV_SECRET
+    OTEL_EXPORTER_OTLP_ENDPOINT: str | None = None
+
+    @property
+    def is_dev(self) -> bool:
+        return self.LUMI_ENV in DEV_PROFILES
+
+    @property
+    def database_name(self) -> str:
+        return self.MONGODB_DB or f"lumi_{self.SERVICE_NAME}"
+
+    def secret_fields(self) -> tuple[str, ...]:
+        """Names of settings that must be real secrets outside dev profiles."""
+        return ("IDENTITY_SECRET",)
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> "BaseServiceSettings":
+        if self.is_dev:
+            return self
+        for name in self.secret_fields():
+            value = getattr(self, name) or ""
+            if len(value.encode()) < 32 or value == DEV_SECRET or "change-me" in value:
+                raise ValueError(f"{name} must be set to a random secret of at least 32 bytes")
+        return self
