@@ -32,6 +32,9 @@ class BaseServiceSettings(BaseSettings):
     LUMI_DATA_DIR: Path = Path("./var")
     OUTBOX_POLL_INTERVAL: float = 1.0
 
+    STORAGE_BACKEND: Literal["local", "s3"] = "local"
+    STORAGE_PUBLIC_BASE_URL: str = "http://localhost:8000/files"
+
     IDENTITY_SECRET: str = DEV_SECRET
     OTEL_EXPORTER_OTLP_ENDPOINT: str | None = None
 

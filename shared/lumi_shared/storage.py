@@ -73,3 +73,10 @@ class LocalObjectStorage:
     async def ping(self) -> bool:
         self.root.mkdir(parents=True, exist_ok=True)
         return os.access(self.root, os.W_OK)
+
+
+def create_storage(settings) -> ObjectStorage:
+    """The object storage selected by `STORAGE_BACKEND` (local folder under `$LUMI_DATA_DIR/files`)."""
+    if settings.STORAGE_BACKEND == "local":
+        return LocalObjectStorage(settings.LUMI_DATA_DIR / "files", settings.STORAGE_PUBLIC_BASE_URL)
+    raise ValueError(f"storage backend {settings.STORAGE_BACKEND!r} is not available")
