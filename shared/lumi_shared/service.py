@@ -38,7 +38,12 @@ class Infra:
         return self.mongo[self.settings.database_name]
 
 
-def build_infra(settings: BaseServiceSettings, *, mongo: Any = None, bus: Any = None) -> Infra:
+def build_infra(settings: BaseServiceSettings, *, mongo: Any = None, bus: Any = None,
+                database: bool = True) -> Infra:
+    """`database=False` for a service that keeps no data (the gateway)."""
+    if not database:
+        return Infra(settings, None, bus or create_bus(settings), owns_mongo=False,
+                     owns_bus=bus is None)
     return Infra(settings, mongo or create_mongo_client(settings), bus or create_bus(settings),
                  owns_mongo=mongo is None, owns_bus=bus is None)
 
@@ -54,6 +59,7 @@ def create_service_app(
     shutdown: Sequence[Hook] = (),
     ready_checks: dict[str, Check] | None = None,
     description: str = "",
+    docs: bool = True,
 ) -> FastAPI:
     settings = infra.settings
 
@@ -84,12 +90,15 @@ def create_service_app(
                 await close_client(infra.mongo)
             log.info("service_stopped", title=title)
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,
+                  **({} if docs else {"docs_url": None, "redoc_url": None, "openapi_url": None}))
     app.state.settings = settings
     app.state.infra = infra
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
-    checks = {"mongo": lambda: ping(infra.mongo), "broker": infra.bus.ping}
+    checks: dict[str, Check] = {"broker": infra.bus.ping}
+    if infra.mongo is not None:
+        checks["mongo"] = lambda: ping(infra.mongo)
     checks.update(ready_checks or {})
     app.include_router(health_router(checks))
     for router in routers:

@@ -22,6 +22,7 @@ class _Queue:
         self.name, self.pattern, self.handler, self.attempts = name, pattern, handler, attempts
         self.messages: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self.workers: list[asyncio.Task] = []
+        self.pending = 0  # queued or being handled
 
 
 class InMemoryBus:
@@ -65,6 +66,7 @@ class InMemoryBus:
         self.published += 1
         for queue in self._queues.values():
             if topic_matches(queue.pattern, event.routing_key):
+                queue.pending += 1
                 queue.messages.put_nowait((event.routing_key, body))
 
     async def _deliver(self, queue: _Queue, routing_key: str, body: str) -> None:
@@ -102,7 +104,7 @@ class InMemoryBus:
             try:
                 await self._deliver(queue, routing_key, body)
             finally:
-                queue.messages.task_done()
+                queue.pending -= 1
 
     def _spawn(self, queue: _Queue) -> None:
         loop = asyncio.get_running_loop()
@@ -120,8 +122,8 @@ class InMemoryBus:
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait until every queue is empty and no handler is running (tests, shutdown)."""
         async def all_done() -> None:
-            while any(q.messages.unfinished_tasks for q in self._queues.values()):
-                await asyncio.gather(*(q.messages.join() for q in list(self._queues.values())))
+            while any(q.pending for q in self._queues.values()):
+                await asyncio.sleep(0.005)
 
         await asyncio.wait_for(all_done(), timeout)
 

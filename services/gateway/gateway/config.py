@@ -1,0 +1,52 @@
+from pydantic import field_validator
+
+from lumi_shared.settings import BaseServiceSettings
+
+
+class Settings(BaseServiceSettings):
+    SERVICE_NAME: str = "gateway"
+    PORT: int = 8000
+
+    AUTH_URL: str = "http://127.0.0.1:8001"
+    GENERATION_URL: str = "http://127.0.0.1:8002"
+    MODELING_URL: str = "http://127.0.0.1:8003"
+    PRINTING_URL: str = "http://127.0.0.1:8004"
+    GALLERY_URL: str = "http://127.0.0.1:8005"
+
+    # Exact origins allowed to call the API from a browser (credentials allowed for these).
+    CORS_ORIGINS: list[str] = []
+    # http://localhost:* and http://127.0.0.1:* are allowed too; defaults to on in dev profiles.
+    CORS_ALLOW_LOCALHOST: bool | None = None
+
+    MAX_BODY_BYTES: int = 10 * 1024 * 1024
+    UPSTREAM_CONNECT_TIMEOUT: float = 3.0
+    UPSTREAM_TIMEOUT: float = 30.0
+    UPSTREAM_MAX_CONNECTIONS: int = 200
+
+    SESSION_CACHE_TTL: float = 30.0
+    SESSION_CACHE_SIZE: int = 10_000
+    SESSION_COOKIE_NAMES: list[str] = ["__Host-lumi_session", "lumi_session"]
+    IDENTITY_TTL: int = 60
+
+    SSE_HEARTBEAT: float = 30.0
+    SSE_CLIENT_BUFFER: int = 256
+    SSE_MAX_CLIENTS: int = 10_000
+
+    # Folder served at /files when storage is local (default: $LUMI_DATA_DIR/files).
+    FILES_DIR: str | None = None
+
+    @field_validator("CORS_ORIGINS", "SESSION_COOKIE_NAMES", mode="before")
+    @classmethod
+    def _split_csv(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip().startswith("["):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @property
+    def allow_localhost(self) -> bool:
+        return self.is_dev if self.CORS_ALLOW_LOCALHOST is None else self.CORS_ALLOW_LOCALHOST
+
+    def service_urls(self) -> dict[str, str]:
+        return {"auth": self.AUTH_URL, "generation": self.GENERATION_URL,
+                "modeling": self.MODELING_URL, "printing": self.PRINTING_URL,
+                "gallery": self.GALLERY_URL}

@@ -1,0 +1,91 @@
+"""CORS from an allow-list (never a reflected wildcard with credentials) and security headers."""
+
+import json
+import re
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from lumi_shared.http import fail_body
+
+_LOCALHOST = re.compile(r"^http://(localhost|127\.0\.0\.1)(:\d{1,5})?$")
+ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+ALLOW_HEADERS = "authorization, content-type, x-request-id, last-event-id, cache-control"
+EXPOSE_HEADERS = "x-request-id, retry-after"
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+
+
+class OriginPolicy:
+    def __init__(self, origins: list[str], allow_localhost: bool) -> None:
+        self.origins = set(origins)
+        self.allow_localhost = allow_localhost
+
+    def allowed(self, origin: str | None) -> bool:
+        if not origin:
+            return False
+        return origin in self.origins or bool(self.allow_localhost and _LOCALHOST.match(origin))
+
+
+class EdgeMiddleware:
+    """Answers CORS preflights, adds CORS and security headers to every response."""
+
+    def __init__(self, app: ASGIApp, policy: OriginPolicy, hsts: bool) -> None:
+        self.app, self.policy, self.hsts = app, policy, hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        path: str = scope["path"]
+        origin = headers.get("origin")
+        is_files = path.startswith("/files/")
+        is_api = path.startswith("/api/")
+        if (scope["method"] == "OPTIONS" and "access-control-request-method" in headers
+                and (is_api or is_files)):
+            await self._preflight(origin, is_files, send)
+            return
+        cors = self._cors_headers(origin, is_files)
+
+        async def send_wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                raw = [(k, v) for k, v in message.get("headers", [])
+                       if not k.lower().startswith(b"access-control-") and k.lower() != b"server"]
+                raw += [(k.encode(), v.encode()) for k, v in cors.items()]
+                raw += [(k.encode(), v.encode()) for k, v in self._security_headers(is_api)]
+                message["headers"] = raw
+            await send(message)
+
+        await self.app(scope, receive, send_wrapped)
+
+    def _cors_headers(self, origin: str | None, is_files: bool) -> dict[str, str]:
+        if is_files:
+            return {"access-control-allow-origin": "*"}
+        if not self.policy.allowed(origin):
+            return {"vary": "Origin"} if origin else {}
+        return {"access-control-allow-origin": origin or "", "access-control-allow-credentials": "true",
+                "access-control-expose-headers": EXPOSE_HEADERS, "vary": "Origin"}
+
+    def _security_headers(self, is_api: bool) -> list[tuple[str, str]]:
+        out = [("x-content-type-options", "nosniff"),
+               ("referrer-policy", "strict-origin-when-cross-origin")]
+        if is_api:
+            out += [("content-security-policy", API_CSP), ("x-frame-options", "DENY")]
+        if self.hsts:
+            out.append(("strict-transport-security", "max-age=31536000; includeSubDomains"))
+        return out
+
+    async def _preflight(self, origin: str | None, is_files: bool, send: Send) -> None:
+        if is_files or self.policy.allowed(origin):
+            headers = {**self._cors_headers(origin, is_files),
+                       "access-control-allow-methods": ALLOW_METHODS,
+                       "access-control-allow-headers": ALLOW_HEADERS,
+                       "access-control-max-age": "600", "content-length": "0"}
+            await send({"type": "http.response.start", "status": 204,
+                        "headers": [(k.encode(), v.encode()) for k, v in headers.items()]})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        body = json.dumps(fail_body("Origin not allowed", "FORBIDDEN")).encode()
+        await send({"type": "http.response.start", "status": 403,
+                    "headers": [(b"content-type", b"application/json"), (b"vary", b"Origin"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,66 @@
+"""The public route table: which service owns which `/api/...` path (most specific first)."""
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Access(str, Enum):
+    PUBLIC = "public"      # identity forwarded when present, never required
+    LOGIN = "login"        # the gateway answers 401 without a valid session
+
+
+@dataclass(frozen=True)
+class Route:
+    pattern: str           # `*` = one path segment, a trailing `/**` = any rest
+    service: str
+    access: Access = Access.PUBLIC
+    methods: frozenset[str] | None = None
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        body = re.escape(self.pattern).replace(r"/\*\*", r"(?:/.*)?").replace(r"\*", r"[^/]+")
+        return re.compile(f"^{body}/?$")
+
+    @property
+    def specificity(self) -> tuple[int, int, int]:
+        segments = self.pattern.strip("/").split("/")
+        literal = sum(1 for s in segments if "*" not in s)
+        return (0 if self.pattern.endswith("/**") else 1, literal, len(segments))
+
+
+def _r(pattern: str, service: str, access: Access = Access.PUBLIC,
+       methods: str | None = None) -> Route:
+    return Route(pattern, service, access, frozenset(methods.split()) if methods else None)
+
+
+L = Access.LOGIN
+ROUTES: list[Route] = [
+    _r("/api/auth/**", "auth"),
+    _r("/api/users/update", "auth", L),
+    _r("/api/users/modify-password", "auth", L),
+    _r("/api/credits/**", "auth", L),
+    _r("/api/tasks/**", "generation", L),
+    _r("/api/tasks", "generation", L),
+    _r("/api/users/models", "modeling", L),
+    _r("/api/users/my-models", "modeling", L),
+    _r("/api/models/**", "modeling", L),
+    _r("/api/gallery/**", "gallery"),
+    _r("/api/users/favorites", "gallery", L),
+    _r("/api/users/likes", "gallery", L),
+    _r("/api/slices/**", "printing", L),
+    _r("/api/printers/**", "printing", L),
+    _r("/api/devices/**", "printing", L),
+]
+
+
+class RouteTable:
+    def __init__(self, routes: list[Route]) -> None:
+        self.routes = sorted(routes, key=lambda r: r.specificity, reverse=True)
+        self._compiled = [(r, r.regex) for r in self.routes]
+
+    def match(self, path: str, method: str) -> Route | None:
+        for route, regex in self._compiled:
+            if regex.match(path) and (route.methods is None or method in route.methods):
+                return route
+        return None

@@ -1,0 +1,100 @@
+"""Resolves the caller's session (cookie or `Authorization: Bearer`) at auth, with a short,
+bounded cache that `SessionRevoked` evicts on every replica."""
+
+import hashlib
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from enum import Enum
+
+import httpx
+import structlog
+from starlette.requests import Request
+
+from lumi_shared.identity import Identity
+from lumi_shared.internal import InternalClient
+
+log = structlog.get_logger("lumi.gateway.sessions")
+
+NEGATIVE_TTL = 5.0
+
+
+class CredentialSource(str, Enum):
+    NONE = "none"
+    HEADER = "header"
+    COOKIE = "cookie"
+
+
+@dataclass(frozen=True)
+class Caller:
+    identity: Identity | None
+    source: CredentialSource
+    invalid: bool = False        # a credential was sent but is unknown, expired or revoked
+    unavailable: bool = False    # auth could not be asked
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def extract_token(request: Request, cookie_names: list[str]) -> tuple[str | None, CredentialSource]:
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() == "bearer ":
+        token = header[7:].strip()
+        # Clients store the login answer verbatim, so "Bearer Bearer <t>" can happen.
+        if token[:7].lower() == "bearer ":
+            token = token[7:].strip()
+        if token:
+            return token, CredentialSource.HEADER
+    for name in cookie_names:
+        if token := request.cookies.get(name):
+            return token, CredentialSource.COOKIE
+    return None, CredentialSource.NONE
+
+
+class SessionResolver:
+    def __init__(self, auth: InternalClient, *, ttl: float, max_size: int) -> None:
+        self.auth, self.ttl, self.max_size = auth, ttl, max_size
+        self._cache: OrderedDict[str, tuple[Identity | None, float]] = OrderedDict()
+
+    def _remember(self, key: str, identity: Identity | None, ttl: float) -> None:
+        self._cache[key] = (identity, time.monotonic() + ttl)
+        self._cache.move_to_end(key)
+        while len(self._cache) > self.max_size:
+            self._cache.popitem(last=False)
+
+    def evict(self, session_id: str) -> None:
+        self._cache.pop(session_id, None)
+
+    async def resolve(self, token: str) -> tuple[Identity | None, bool]:
+        """(identity or None, auth_reachable)."""
+        key = token_hash(token)
+        cached = self._cache.get(key)
+        if cached and cached[1] > time.monotonic():
+            return cached[0], True
+        if len(token) > 512:
+            return None, True
+        try:
+            response = await self.auth.request("POST", "/internal/sessions/resolve",
+                                               json={"token": token})
+        except httpx.HTTPError as exc:
+            log.warning("session_lookup_failed", error=type(exc).__name__)
+            return None, False
+        if response.status_code == 404:
+            self._remember(key, None, NEGATIVE_TTL)
+            return None, True
+        if response.status_code != 200:
+            log.warning("session_lookup_failed", status_code=response.status_code)
+            return None, False
+        data = response.json()["data"]
+        identity = Identity(data["user_id"], data.get("role") or "user", data.get("session_id"))
+        self._remember(key, identity, self.ttl)
+        return identity, True
+
+    async def caller(self, request: Request, cookie_names: list[str]) -> Caller:
+        token, source = extract_token(request, cookie_names)
+        if token is None:
+            return Caller(None, source)
+        identity, reachable = await self.resolve(token)
+        return Caller(identity, source, invalid=reachable and identity is None,
+                      unavailable=not reachable)

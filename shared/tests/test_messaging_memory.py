@@ -1,0 +1,196 @@
+import asyncio
+
+from lumi_shared.contracts import ImageCompleted, TaskCreated
+from lumi_shared.docstore import InMemoryClient
+from lumi_shared.errors import PoisonMessage
+from lumi_shared.messaging import (
+    InMemoryBus,
+    OutboxRelay,
+    ProcessedEvents,
+    Subscription,
+    idempotent,
+    with_outbox,
+)
+from lumi_shared.messaging.topology import topic_matches
+from lumi_shared.testing import wait_for
+
+
+def event(prompt="p"):
+    return TaskCreated(task_id="t1", user_id="u1", prompt=prompt)
+
+
+def test_topic_matching_follows_amqp_rules():
+    assert topic_matches("task.*", "task.created")
+    assert not topic_matches("task.*", "task.images.ready")
+    assert topic_matches("#", "a.b.c") and topic_matches("task.#", "task")
+    assert not topic_matches("image.created", "task.created")
+
+
+async def test_publish_does_not_wait_for_a_slow_consumer():
+    bus = InMemoryBus()
+    release = asyncio.Event()
+    done = []
+
+    async def slow(ev):
+        await release.wait()
+        done.append(ev.prompt)
+
+    bus.subscribe(Subscription("svc", TaskCreated, slow))
+    await bus.start()
+    await asyncio.wait_for(bus.publish(event()), 0.1)
+    assert done == []
+    release.set()
+    await bus.drain()
+    assert done == ["p"]
+    await bus.stop()
+
+
+async def test_only_matching_subscriptions_receive_an_event_and_broadcast_sees_all():
+    bus = InMemoryBus()
+    got: dict[str, list] = {"a": [], "b": [], "all": []}
+    bus.subscribe(Subscription("a", TaskCreated, lambda e: _append(got["a"], e)))
+    bus.subscribe(Subscription("b", ImageCompleted, lambda e: _append(got["b"], e)))
+    bus.subscribe_broadcast("gw", lambda e: _append(got["all"], e))
+    await bus.start()
+    await bus.publish(event())
+    await bus.drain()
+    assert len(got["a"]) == 1 and got["b"] == [] and len(got["all"]) == 1
+    await bus.stop()
+
+
+async def _append(target, item):
+    target.append(item)
+
+
+async def test_a_failing_handler_is_retried_then_succeeds():
+    bus = InMemoryBus(retry_base_delay=0.001)
+    attempts = []
+
+    async def flaky(ev):
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise RuntimeError("transient")
+
+    bus.subscribe(Subscription("svc", TaskCreated, flaky))
+    await bus.start()
+    await bus.publish(event())
+    await bus.drain()
+    assert len(attempts) == 3 and not bus.parked
+    await bus.stop()
+
+
+async def test_a_handler_that_keeps_failing_is_parked_after_the_delivery_limit(tmp_path):
+    bus = InMemoryBus(delivery_limit=3, retry_base_delay=0.001, parked_file=tmp_path / "p.jsonl")
+    attempts = []
+
+    async def broken(ev):
+        attempts.append(1)
+        raise RuntimeError("boom")
+
+    bus.subscribe(Subscription("svc", TaskCreated, broken))
+    await bus.start()
+    await bus.publish(event())
+    await bus.drain()
+    assert len(attempts) == 3
+    assert bus.parked[0]["queue"] == "svc.task.created"
+    assert "boom" in (tmp_path / "p.jsonl").read_text()
+    await bus.stop()
+
+
+async def test_poison_is_parked_at_once():
+    bus = InMemoryBus(retry_base_delay=0.001)
+    attempts = []
+
+    async def reject(ev):
+        attempts.append(1)
+        raise PoisonMessage("never valid")
+
+    bus.subscribe(Subscription("svc", TaskCreated, reject))
+    await bus.start()
+    await bus.publish(event())
+    await bus.drain()
+    assert len(attempts) == 1 and bus.parked[0]["reason"].startswith("rejected")
+    await bus.stop()
+
+
+async def test_outbox_events_are_published_and_removed_from_the_document():
+    store = InMemoryClient()
+    tasks = store["gen"]["tasks"]
+    bus = InMemoryBus()
+    received = []
+    bus.subscribe(Subscription("x", TaskCreated, lambda e: _append(received, e)))
+    await bus.start()
+    created = event()
+    await tasks.insert_one({"_id": "t1"})
+    await tasks.update_one({"_id": "t1"}, with_outbox({"$set": {"state": "new"}}, created))
+    relay = OutboxRelay(bus, [tasks], interval=0.05)
+    relay.start()
+    await wait_for(lambda: received)
+    await bus.drain()
+    assert received[0].event_id == created.event_id
+    assert (await tasks.find_one({"_id": "t1"}))["outbox"] == []
+    await relay.stop()
+    await bus.stop()
+
+
+class FailingBus(InMemoryBus):
+    def __init__(self):
+        super().__init__()
+        self.fail = True
+
+    async def publish(self, ev):
+        if self.fail:
+            raise ConnectionError("broker down")
+        await super().publish(ev)
+
+
+async def test_outbox_keeps_events_while_the_broker_is_down_and_publishes_later():
+    store = InMemoryClient()
+    tasks = store["gen"]["tasks"]
+    bus = FailingBus()
+    await tasks.insert_one({"_id": "t1"})
+    await tasks.update_one({"_id": "t1"}, with_outbox({"$set": {"a": 1}}, event()))
+    relay = OutboxRelay(bus, [tasks])
+    try:
+        await relay.run_once()
+    except ConnectionError:
+        pass
+    assert len((await tasks.find_one({"_id": "t1"}))["outbox"]) == 1
+    bus.fail = False
+    assert await relay.run_once() == 1
+    assert (await tasks.find_one({"_id": "t1"}))["outbox"] == []
+
+
+async def test_idempotent_consumer_applies_a_duplicate_event_once():
+    processed = ProcessedEvents(InMemoryClient()["svc"]["processed_events"])
+    effects = []
+
+    async def handler(ev):
+        effects.append(ev.event_id)
+
+    wrapped = idempotent("svc.task.created", processed, handler)
+    ev = event()
+    for _ in range(3):
+        await wrapped(ev)
+    await wrapped(event("another"))
+    assert effects.count(ev.event_id) == 1 and len(effects) == 2
+
+
+async def test_a_failed_handler_is_not_marked_processed_so_the_redelivery_runs_it():
+    processed = ProcessedEvents(InMemoryClient()["svc"]["processed_events"])
+    calls = []
+
+    async def handler(ev):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("crash before the effect")
+
+    wrapped = idempotent("c", processed, handler)
+    ev = event()
+    try:
+        await wrapped(ev)
+    except RuntimeError:
+        pass
+    await wrapped(ev)
+    await wrapped(ev)
+    assert len(calls) == 2
