@@ -1,0 +1,78 @@
+"""`/api/gallery/*`: the public catalogue, model details, downloads and interactions."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from lumi_shared.http import ok
+from lumi_shared.identity import CurrentUser, OptionalUser
+
+from .. import service
+from ..domain import GallerySort, InteractionType
+from .deps import ClientIP, Deps, Limit, Offset
+
+router = APIRouter(prefix="/api/gallery", tags=["gallery"])
+ModelId = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class InteractionToggle(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    type: InteractionType
+
+
+class BatchInteractionsRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    modelIds: list[ModelId] = Field(min_length=1, max_length=50)  # noqa: N815 (wire name)
+
+
+def _uid(user: Any) -> str | None:
+    return user.user_id if user else None
+
+
+@router.get("/models")
+async def list_models(deps: Deps, limit: Limit = 20, offset: Offset = 0,
+                      sortBy: Annotated[GallerySort | None, Query()] = None,  # noqa: N803 (web)
+                      sort: Annotated[GallerySort | None, Query()] = None) -> dict:
+    chosen = sortBy or sort or GallerySort.LATEST
+    return ok(await service.browse_models(catalogue=deps.catalogue, directory=deps.directory,
+                                          sort=chosen, offset=offset, limit=limit,
+                                          cache=deps.pages))
+
+
+@router.post("/models/batch-interactions")
+async def batch_interactions(body: BatchInteractionsRequest, deps: Deps,
+                             user: OptionalUser) -> dict:
+    model_ids = list(dict.fromkeys(body.modelIds))
+    return ok(await service.batch_interactions(interactions=deps.interactions,
+                                               model_ids=model_ids, user_id=_uid(user)))
+
+
+@router.get("/models/{model_id}")
+async def get_model(model_id: str, deps: Deps, user: OptionalUser, client_ip: ClientIP) -> dict:
+    return ok(await service.get_model(
+        catalogue=deps.catalogue, directory=deps.directory, model_id=model_id,
+        user_id=_uid(user), client_ip=client_ip,
+        view_window_seconds=deps.settings.VIEW_DEDUPE_SECONDS))
+
+
+@router.post("/models/{model_id}/download")
+async def download_model(model_id: str, deps: Deps, user: CurrentUser) -> dict:
+    return ok(await service.count_download(catalogue=deps.catalogue, model_id=model_id,
+                                           user_id=user.user_id))
+
+
+@router.get("/models/{model_id}/interactions")
+async def get_interactions(model_id: str, deps: Deps, user: OptionalUser) -> dict:
+    return ok(await service.get_interactions(catalogue=deps.catalogue,
+                                             interactions=deps.interactions,
+                                             model_id=model_id, user_id=_uid(user)))
+
+
+@router.post("/models/{model_id}/interactions")
+async def toggle_interaction(model_id: str, body: InteractionToggle, deps: Deps,
+                             user: CurrentUser) -> dict:
+    return ok(await service.toggle_interaction(catalogue=deps.catalogue,
+                                               interactions=deps.interactions,
+                                               model_id=model_id, user_id=user.user_id,
+                                               kind=body.type))

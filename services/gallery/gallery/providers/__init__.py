@@ -1,0 +1,1 @@
+"""External adapters of the gallery (owner display names from auth)."""

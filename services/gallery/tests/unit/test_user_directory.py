@@ -1,0 +1,63 @@
+"""Owner names from auth: cached, chunked, and never an error when auth is down."""
+
+import json
+
+import httpx
+
+from gallery.providers.users import AuthUserDirectory
+from lumi_shared.identity import verify_identity
+from lumi_shared.internal import InternalClient
+from lumi_shared.settings import DEV_SECRET
+
+
+def directory(handler, **kw) -> AuthUserDirectory:
+    client = InternalClient("http://auth", caller="gallery", secret=DEV_SECRET,
+                            transport=httpx.MockTransport(handler))
+    return AuthUserDirectory(client, **kw)
+
+
+async def test_lookup_asks_auth_with_a_service_identity_and_caches_the_answer():
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(json.loads(request.content)["ids"])
+        assert verify_identity(request.headers["x-lumi-identity"], DEV_SECRET).role == "service"
+        assert request.url.path == "/internal/users/lookup"
+        return httpx.Response(200, json={"status": "success", "data": {
+            "u1": {"id": "u1", "name": "Ada", "avatar": None, "email": "ada@example.com"}}})
+
+    users = directory(handler)
+    first = await users.lookup(["u1", "u2"])
+    second = await users.lookup(["u2", "u1"])
+    assert first == second == {"u1": {"id": "u1", "name": "Ada", "avatar": None}}
+    assert calls == [["u1", "u2"]]  # unknown ids are cached too
+    await users.aclose()
+
+
+async def test_lookup_splits_more_than_one_hundred_ids_into_several_calls():
+    sizes = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sizes.append(len(json.loads(request.content)["ids"]))
+        return httpx.Response(200, json={"status": "success", "data": {}})
+
+    await directory(handler).lookup([f"u{i}" for i in range(250)])
+    assert sizes == [100, 100, 50]
+
+
+async def test_auth_being_down_gives_no_names_and_backs_off_for_a_while():
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        raise httpx.ConnectError("refused")
+
+    users = directory(handler, failure_backoff=60)
+    assert await users.lookup(["u1"]) == {}
+    assert await users.lookup(["u1"]) == {}
+    assert len(calls) == 1
+
+
+async def test_an_auth_error_status_falls_back_to_no_names():
+    users = directory(lambda request: httpx.Response(503, json={"status": "error"}))
+    assert await users.lookup(["u1"]) == {}
