@@ -1,4 +1,7 @@
+from typing import Annotated
+
 from pydantic import field_validator
+from pydantic_settings import NoDecode
 
 from lumi_shared.settings import BaseServiceSettings
 
@@ -14,7 +17,7 @@ class Settings(BaseServiceSettings):
     GALLERY_URL: str = "http://127.0.0.1:8005"
 
     # Exact origins allowed to call the API from a browser (credentials allowed for these).
-    CORS_ORIGINS: list[str] = []
+    CORS_ORIGINS: Annotated[list[str], NoDecode] = []
     # http://localhost:* and http://127.0.0.1:* are allowed too; defaults to on in dev profiles.
     CORS_ALLOW_LOCALHOST: bool | None = None
 
@@ -25,7 +28,7 @@ class Settings(BaseServiceSettings):
 
     SESSION_CACHE_TTL: float = 30.0
     SESSION_CACHE_SIZE: int = 10_000
-    SESSION_COOKIE_NAMES: list[str] = ["__Host-lumi_session", "lumi_session"]
+    SESSION_COOKIE_NAMES: Annotated[list[str], NoDecode] = ["__Host-lumi_session", "lumi_session"]
     IDENTITY_TTL: int = 60
 
     SSE_HEARTBEAT: float = 30.0

@@ -50,3 +50,13 @@ def test_event_names_and_payloads_follow_the_old_api():
     assert to_sse(c.ModelProgressed(task_id="t", user_id="u", model_id="m", version=2,
                                     progress=50, status="RUN"))[0] == "model:progress"
     assert to_sse(c.SessionRevoked(session_id="s", user_id="u")) is None
+
+
+def test_list_settings_accept_comma_separated_environment_values(monkeypatch):
+    from gateway.config import Settings
+
+    monkeypatch.setenv("CORS_ORIGINS", "https://a.example, https://b.example")
+    monkeypatch.setenv("SESSION_COOKIE_NAMES", '["one", "two"]')
+    settings = Settings()
+    assert settings.CORS_ORIGINS == ["https://a.example", "https://b.example"]
+    assert settings.SESSION_COOKIE_NAMES == ["one", "two"]

@@ -1,0 +1,1 @@
+"""Packaging and deployment helpers for the Lumi backend (Dockerfiles, Kubernetes manifests)."""
