@@ -1,3 +1,4 @@
+import json
 from typing import Annotated
 
 from pydantic import field_validator
@@ -41,7 +42,9 @@ class Settings(BaseServiceSettings):
     @field_validator("CORS_ORIGINS", "SESSION_COOKIE_NAMES", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
-        if isinstance(value, str) and not value.strip().startswith("["):
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                return json.loads(value)
             return [v.strip() for v in value.split(",") if v.strip()]
         return value
 
