@@ -1,0 +1,68 @@
+"""Request-level dependencies: components, client address, presented credentials."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from lumi_shared.errors import Unauthorized
+from lumi_shared.identity import Identity, optional_user
+
+from ..components import Components
+from ..config import COOKIE_BASE_NAME, HOST_PREFIX
+
+CLIENT_IP_HEADER = "x-lumi-client-ip"
+AUTH_STATE_HEADER = "x-lumi-auth"
+
+
+def components(request: Request) -> Components:
+    return request.app.state.auth
+
+
+def client_ip(request: Request) -> str:
+    forwarded = request.headers.get(CLIENT_IP_HEADER, "").strip()
+    if forwarded:
+        return forwarded[:64]
+    return request.client.host if request.client else "unknown"
+
+
+def presented_token(request: Request) -> str | None:
+    """The session token from `Authorization: Bearer` or either cookie name, if any."""
+    value = request.headers.get("authorization", "").strip()
+    if value[:7].lower() == "bearer ":
+        # Clients store the login answer ("Bearer <t>") verbatim: "Bearer Bearer <t>" happens.
+        while value[:7].lower() == "bearer ":
+            value = value[7:].strip()
+        if value:
+            return value[:512]
+    settings = request.app.state.auth.settings
+    base = settings.SESSION_COOKIE_NAME.removeprefix(HOST_PREFIX)
+    for name in (settings.session_cookie_name, f"{HOST_PREFIX}{base}", base,
+                 f"{HOST_PREFIX}{COOKIE_BASE_NAME}", COOKIE_BASE_NAME):
+        if value := request.cookies.get(name):
+            return value[:512]
+    return None
+
+
+def lenient_user(request: Request) -> Identity | None:
+    """Like `OptionalUser`, but a bad identity header means anonymous instead of 401."""
+    try:
+        return optional_user(request)
+    except Unauthorized:
+        return None
+
+
+def credential_rejected(request: Request) -> bool:
+    if request.headers.get(AUTH_STATE_HEADER, "").lower() == "invalid":
+        return True
+    try:
+        optional_user(request)
+    except Unauthorized:
+        return True
+    return False
+
+
+Deps = Annotated[Components, Depends(components)]
+ClientIP = Annotated[str, Depends(client_ip)]
+PresentedToken = Annotated[str | None, Depends(presented_token)]
+LenientUser = Annotated[Identity | None, Depends(lenient_user)]
+CredentialRejected = Annotated[bool, Depends(credential_rejected)]

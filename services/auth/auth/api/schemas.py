@@ -1,0 +1,120 @@
+"""Request bodies and response shapes of the auth service's HTTP API."""
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from ..domain import CodePurpose, LedgerEntry, User
+from ..security import BadEmail, normalize_email
+from ..service.users import Profile
+
+_CODE = re.compile(r"^\d{4,8}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _email(value: str) -> str:
+    try:
+        return normalize_email(value)
+    except BadEmail as exc:
+        raise PydanticCustomError("email", str(exc)) from None
+
+
+def _code(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # old clients send numbers; only digit strings are accepted below
+    if not isinstance(value, str) or not _CODE.match(value.strip()):
+        raise PydanticCustomError("code", "Code must be 4 to 8 digits")
+    return value.strip()
+
+
+def _text(value: str) -> str:
+    value = value.strip()
+    if _CONTROL.search(value):
+        raise PydanticCustomError("text", "Control characters are not allowed")
+    return value
+
+
+def _avatar(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    if not re.match(r"^https?://[^\s/$.?#][^\s]*$", value) or _CONTROL.search(value):
+        raise PydanticCustomError("url", "Avatar must be an http(s) URL")
+    return value
+
+
+Email = Annotated[str, Field(max_length=320), AfterValidator(_email)]
+Code = Annotated[str, BeforeValidator(_code)]
+
+
+class SendCodeBody(BaseModel):
+    email: Email
+    type: CodePurpose = CodePurpose.LOGIN
+
+
+class CodeBody(BaseModel):
+    email: Email
+    code: Code
+
+
+class UpdateProfileBody(BaseModel):
+    """Only these fields can change; anything else in the body (role, email...) is ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str | None = Field(None, max_length=64)
+    nick_name: Annotated[str, Field(min_length=1, max_length=50),
+                         AfterValidator(_text)] | None = None
+    avatar: Annotated[str | None, Field(max_length=2048), AfterValidator(_avatar)] = None
+    gender: Annotated[str, Field(max_length=20), AfterValidator(_text)] | None = None
+
+    def changes(self) -> dict[str, Any]:
+        return {field: getattr(self, field) for field in ("nick_name", "avatar", "gender")
+                if field in self.model_fields_set}
+
+
+class ResolveBody(BaseModel):
+    token: str = Field(min_length=1, max_length=600)
+
+
+class LookupBody(BaseModel):
+    ids: list[Annotated[str, Field(max_length=64)]] = Field(max_length=100)
+
+
+class DebitBody(BaseModel):
+    user_id: str = Field(min_length=1, max_length=64)
+    amount: int = Field(gt=0, le=1_000_000, strict=True)
+    idempotency_key: str = Field(min_length=1, max_length=200)
+    reason: str = Field("", max_length=200)
+
+
+class RefundBody(BaseModel):
+    user_id: str = Field(min_length=1, max_length=64)
+    idempotency_key: str = Field(min_length=1, max_length=200)
+
+
+def iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def public_user(profile: Profile) -> dict[str, Any]:
+    """The superset of user fields the web and mobile clients read."""
+    user = profile.user
+    return {"id": user.id, "email": user.email, "name": user.name, "userName": user.user_name,
+            "nickName": user.nick_name, "avatar": user.avatar, "gender": user.gender,
+            "role": profile.role.value, "createdAt": iso(user.created_at),
+            "lastLoginAt": iso(user.last_login_at), "stats": profile.stats}
+
+
+def summary_user(user: User) -> dict[str, Any]:
+    return {"id": user.id, "name": user.name, "avatar": user.avatar}
+
+
+def ledger_entry(entry: LedgerEntry) -> dict[str, Any]:
+    return {"id": entry.id, "kind": entry.kind.value, "amount": entry.amount,
+            "delta": entry.delta, "reason": entry.reason, "balanceAfter": entry.balance_after,
+            "createdAt": iso(entry.created_at)}

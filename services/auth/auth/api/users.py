@@ -1,0 +1,32 @@
+"""Public routes about the caller's profile and credits."""
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from lumi_shared.http import ok
+from lumi_shared.identity import CurrentUser
+
+from ..service.credits import get_wallet
+from ..service.users import load_profile, update_profile
+from .deps import Deps
+from .schemas import UpdateProfileBody, ledger_entry, public_user
+
+router = APIRouter(tags=["users"])
+
+
+@router.post("/api/users/update")
+async def update_me(body: UpdateProfileBody, caller: CurrentUser, deps: Deps) -> dict[str, Any]:
+    user = await update_profile(users=deps.repos.users, clock=deps.clock, caller=caller,
+                                target_id=body.id, changes=body.changes())
+    profile = await load_profile(users=deps.repos.users, stats=deps.stats,
+                                 settings=deps.settings, user=user)
+    return ok({"message": "Profile updated", "user": public_user(profile)})
+
+
+@router.get("/api/credits")
+async def my_credits(caller: CurrentUser, deps: Deps,
+                     limit: int = Query(20, ge=1, le=100)) -> dict[str, Any]:
+    wallet = await get_wallet(credits=deps.repos.credits, settings=deps.settings,
+                              clock=deps.clock, user_id=caller.user_id, limit=limit)
+    return ok({"balance": wallet.balance, "entries": [ledger_entry(e) for e in wallet.entries]})

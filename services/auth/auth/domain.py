@@ -1,0 +1,137 @@
+"""Entities, enums and domain errors of the auth service."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from lumi_shared.errors import AppError
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def aware(value: datetime) -> datetime:
+    """Datetimes read back from a client without `tz_aware` are naive UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class CodePurpose(StrEnum):
+    LOGIN = "login"
+    REGISTER = "register"
+    MODIFY_PASSWORD = "modify_password"
+
+
+SIGN_IN_PURPOSES = frozenset({CodePurpose.LOGIN, CodePurpose.REGISTER})
+
+
+class Role(StrEnum):
+    USER = "user"
+    ADMIN = "admin"
+
+
+class EntryKind(StrEnum):
+    GRANT = "grant"
+    DEBIT = "debit"
+    REFUND = "refund"
+
+
+class AuthStatus(StrEnum):
+    AUTHENTICATED = "authenticated"
+    UNAUTHENTICATED = "unauthenticated"
+    EXPIRED = "expired"
+
+
+class InvalidCode(AppError):
+    status, code, default_message = 400, "INVALID_CODE", "Invalid or expired code"
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    email: str
+    user_name: str
+    nick_name: str | None = None
+    avatar: str | None = None
+    gender: str | None = None
+    created_at: datetime | None = None
+    last_login_at: datetime | None = None
+
+    @property
+    def name(self) -> str:
+        return self.nick_name or self.user_name
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> "User":
+        return cls(id=str(doc["_id"]), email=doc["email"], user_name=doc.get("user_name") or "",
+                   nick_name=doc.get("nick_name"), avatar=doc.get("avatar"),
+                   gender=doc.get("gender"), created_at=_opt(doc.get("created_at")),
+                   last_login_at=_opt(doc.get("last_login_at")))
+
+
+def _opt(value: datetime | None) -> datetime | None:
+    return aware(value) if value else None
+
+
+def role_for(email: str, admin_emails: frozenset[str]) -> Role:
+    """Computed on every read, so editing ADMIN_EMAILS applies without touching the data."""
+    return Role.ADMIN if email.lower() in admin_emails else Role.USER
+
+
+@dataclass(frozen=True)
+class Session:
+    id: str
+    user_id: str
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+    def active(self, now: datetime) -> bool:
+        return self.revoked_at is None and self.expires_at > now
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    id: str
+    user_id: str
+    kind: EntryKind
+    amount: int
+    reason: str
+    idempotency_key: str
+    created_at: datetime
+    balance_after: int | None = None
+
+    @property
+    def delta(self) -> int:
+        return -self.amount if self.kind == EntryKind.DEBIT else self.amount
+
+    @property
+    def dedupe(self) -> str:
+        return dedupe_key(self.kind, self.idempotency_key)
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"_id": self.id, "user_id": self.user_id, "kind": self.kind.value,
+                "amount": self.amount, "reason": self.reason,
+                "idempotency_key": self.idempotency_key, "dedupe": self.dedupe,
+                "created_at": self.created_at, "balance_after": self.balance_after}
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> "LedgerEntry":
+        return cls(id=doc["_id"], user_id=doc["user_id"], kind=EntryKind(doc["kind"]),
+                   amount=doc["amount"], reason=doc.get("reason", ""),
+                   idempotency_key=doc["idempotency_key"], created_at=aware(doc["created_at"]),
+                   balance_after=doc.get("balance_after"))
+
+
+def dedupe_key(kind: EntryKind, idempotency_key: str) -> str:
+    return f"{kind.value}:{idempotency_key}"
+
+
+@dataclass
+class Wallet:
+    user_id: str
+    balance: int
+    entries: list[LedgerEntry] = field(default_factory=list)

@@ -1,0 +1,48 @@
+"""Composition root of the auth service (codes, sessions, users, credits)."""
+
+from typing import Any
+
+import httpx
+
+from lumi_shared.messaging import OutboxRelay
+from lumi_shared.service import build_infra, create_service_app, serve, setup_logging
+
+from .api import routers
+from .components import Components
+from .config import Settings
+from .domain import Clock, system_clock
+from .providers.mail import MailDispatcher, Mailer, create_mailer
+from .repository import Repositories
+from .service.stats import InternalStats, StatsSource
+
+
+def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any = None,
+               mailer: Mailer | None = None, clock: Clock | None = None,
+               stats: StatsSource | None = None,
+               stats_transport: httpx.AsyncBaseTransport | None = None):
+    settings = settings or Settings()
+    infra = build_infra(settings, mongo=mongo, bus=bus)
+    repos = Repositories(infra.db)
+    relay = OutboxRelay(infra.bus, [repos.sessions.collection],
+                        interval=settings.OUTBOX_POLL_INTERVAL)
+    mail = MailDispatcher(mailer or create_mailer(settings))
+    stats_source = stats or InternalStats(settings, transport=stats_transport)
+    components = Components(settings=settings, clock=clock or system_clock, repos=repos,
+                            mail=mail, stats=stats_source, relay=relay)
+
+    async def shutdown() -> None:
+        await mail.drain()
+        await stats_source.aclose()
+
+    app = create_service_app(
+        infra=infra, title="Lumi auth",
+        description="E-mail code login, sessions, user profiles and the credits wallet.",
+        routers=routers, relay=relay, startup=[repos.ensure_indexes], shutdown=[shutdown])
+    app.state.auth = components
+    return app
+
+
+def run() -> None:
+    settings = Settings()
+    setup_logging(settings)
+    serve(create_app(settings), settings)

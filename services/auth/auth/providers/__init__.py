@@ -1,0 +1,1 @@
+"""External adapters of the auth service (mail)."""

@@ -1,0 +1,55 @@
+"""Sessions: keyed by sha256(token); the token itself is never stored."""
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from lumi_shared.contracts import SessionRevoked
+from lumi_shared.messaging import with_outbox
+
+from ..domain import Session, aware
+
+# Expired sessions stay a day (audit, a late logout still finds them), then TTL removes them.
+RETENTION_SECONDS = 24 * 3600
+
+
+class SessionRepository(Protocol):
+    async def create(self, session_id: str, user_id: str, now: datetime,
+                     expires_at: datetime) -> None: ...
+    async def get(self, session_id: str) -> Session | None: ...
+    async def revoke(self, session_id: str, now: datetime) -> Session | None: ...
+
+
+class MongoSessionRepository:
+    def __init__(self, collection: Any) -> None:
+        self.collection = collection
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index("user_id")
+        await self.collection.create_index("expires_at", expireAfterSeconds=RETENTION_SECONDS)
+
+    async def create(self, session_id: str, user_id: str, now: datetime,
+                     expires_at: datetime) -> None:
+        await self.collection.insert_one({"_id": session_id, "user_id": user_id,
+                                          "created_at": now, "expires_at": expires_at,
+                                          "revoked_at": None, "outbox": []})
+
+    async def get(self, session_id: str) -> Session | None:
+        doc = await self.collection.find_one({"_id": session_id}, {"outbox": 0})
+        return _session(doc) if doc else None
+
+    async def revoke(self, session_id: str, now: datetime) -> Session | None:
+        """Revoke once; the `SessionRevoked` event rides in the same single-document write."""
+        current = await self.get(session_id)
+        if current is None or current.revoked_at is not None:
+            return None
+        event = SessionRevoked(session_id=session_id, user_id=current.user_id)
+        doc = await self.collection.find_one_and_update(
+            {"_id": session_id, "revoked_at": None},
+            with_outbox({"$set": {"revoked_at": now}}, event), {"outbox": 0})
+        return _session(doc) if doc else None
+
+
+def _session(doc: dict[str, Any]) -> Session:
+    revoked = doc.get("revoked_at")
+    return Session(id=doc["_id"], user_id=doc["user_id"], expires_at=aware(doc["expires_at"]),
+                   revoked_at=aware(revoked) if revoked else None)

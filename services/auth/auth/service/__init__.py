@@ -1,0 +1,1 @@
+"""Use cases of the auth service (no FastAPI imports here)."""
