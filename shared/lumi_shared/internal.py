@@ -1,10 +1,17 @@
 """Internal service-to-service HTTP calls, authenticated with a signed service identity."""
 
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
 
 from .identity import service_identity_header
+
+
+def no_cookie_jar() -> CookieJar:
+    """A jar that stores nothing. A shared client must never replay one caller's cookies
+    (e.g. a session set by auth's login answer) on another caller's request."""
+    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
 
 
 class InternalClient:
@@ -14,7 +21,7 @@ class InternalClient:
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.caller, self.secret = caller, secret
         self.http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout,
-                                      transport=transport)
+                                      transport=transport, cookies=no_cookie_jar())
 
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {**kwargs.pop("headers", {}), **service_identity_header(self.caller, self.secret)}

@@ -73,8 +73,10 @@ class Gateway:
             if caller.unavailable:
                 raise ServiceUnavailable("Authentication is temporarily unavailable")
             raise Unauthorized()
-        if (caller.source is CredentialSource.COOKIE and request.method not in SAFE_METHODS
-                and not self._same_site(request)):
+        # CSRF matters only when the ambient cookie really authenticates the request; a stale
+        # cookie is ignored (anonymous), so it must not block e.g. a new login from the app.
+        if (caller.source is CredentialSource.COOKIE and caller.identity is not None
+                and request.method not in SAFE_METHODS and not self._same_site(request)):
             raise Forbidden("Cross-site request refused")
         return caller
 

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from lumi_shared.errors import PayloadTooLarge, UpstreamError, UpstreamTimeout
+from lumi_shared.internal import no_cookie_jar
 
 log = structlog.get_logger("lumi.gateway.proxy")
 
@@ -31,6 +32,7 @@ class Upstreams:
         self.clients = {
             name: httpx.AsyncClient(
                 base_url=url.rstrip("/"), limits=limits, follow_redirects=False,
+                cookies=no_cookie_jar(),
                 timeout=httpx.Timeout(timeout, connect=connect_timeout),
                 transport=(transports or {}).get(name) or None)
             for name, url in urls.items()

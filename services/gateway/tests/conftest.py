@@ -37,6 +37,10 @@ class FakeAuth:
 
         @app.api_route("/api/auth/{rest:path}", methods=["GET", "POST"])
         async def auth_echo(request: Request, rest: str):
+            if rest == "login":
+                response = JSONResponse({"status": "success", "data": {}})
+                response.set_cookie("lumi_session", "alice-token", httponly=True)
+                return response
             return {"status": "success", "data": {
                 "cookie": request.headers.get("cookie"),
                 "authorization": request.headers.get("authorization"),

@@ -55,6 +55,9 @@ async def test_cookie_authenticated_unsafe_request_needs_an_allowed_origin(gatew
         assert allowed.status_code == 200 and allowed.json()["data"]["identity"] == "u1"
         reading = await client.get("/api/tasks", headers=cookie)
         assert reading.status_code == 200
+        stale = await client.post("/api/auth/send-code", json={},
+                                  headers={"cookie": "lumi_session=expired"})
+        assert stale.status_code == 200 and stale.json()["data"]["cookie"] == "lumi_session=expired"
         header_auth = await client.post("/api/tasks", json={},
                                         headers={"authorization": "Bearer good-token"})
         assert header_auth.status_code == 200

@@ -200,3 +200,13 @@ async def test_stored_files_are_served_with_cors_and_model_content_types(gateway
         preflight = await client.options("/files/models/m1/model.glb", headers={
             "origin": "https://viewer.example", "access-control-request-method": "GET"})
         assert preflight.status_code == 204
+
+
+async def test_a_cookie_set_for_one_caller_is_never_replayed_for_another(gateway_factory):
+    app, _ = gateway_factory()
+    async with running(app) as alice, httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test") as bob:
+        login = await alice.post("/api/auth/login", json={})
+        assert "lumi_session=alice-token" in login.headers["set-cookie"]
+        seen = (await bob.post("/api/auth/send-code", json={})).json()["data"]
+        assert seen["cookie"] is None

@@ -1,0 +1,101 @@
+"""Helpers to drive a running system as a client would (tests and benchmarks)."""
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pymongo.errors import AutoReconnect
+
+from lumi_shared.docstore import InMemoryClient
+from lumi_shared.testing import wait_for
+
+FAST = {
+    "generation": {"SIMULATED_IMAGE_LATENCY": 0.05, "SIMULATED_LLM_LATENCY": 0.0,
+                   "SIMULATED_IMAGE_SIZE": 256},
+    "modeling": {"MODEL_SIM_STEP_DELAY": 0.05, "MODEL_SIM_RESOLUTION": 40,
+                 "MODEL_WORKER_POLL_INTERVAL": 0.2},
+}
+FINAL = {"IMAGE_FAILED", "MODEL_FAILED", "COMPLETED", "FAILED", "CANCELLED"}
+
+
+async def login(client: httpx.AsyncClient, data_dir: Path, email: str) -> dict[str, str]:
+    """Log in the way a developer does with `make run`: the code comes from the mail outbox."""
+    sent = await client.post("/api/auth/send-code", json={"email": email, "type": "login"})
+    assert sent.status_code == 200, sent.text
+    outbox = data_dir / "mail" / "outbox.jsonl"
+
+    def code() -> str | None:
+        if not outbox.exists():
+            return None
+        for line in reversed(outbox.read_text().splitlines()):
+            message = json.loads(line)
+            if message["to"] == email:
+                return re.search(r"\b(\d{6})\b", message["body"]).group(1)
+        return None
+
+    answer = await client.post("/api/auth/login",
+                               json={"email": email, "code": await wait_for(code, 10)})
+    assert answer.status_code == 200, answer.text
+    client.cookies.clear()  # behave like the web and mobile clients: header-based sessions
+    return {"authorization": answer.json()["data"]["token"]}
+
+
+async def task_when(client: httpx.AsyncClient, task_id: str, headers: dict[str, str],
+                    predicate, timeout: float = 30.0) -> dict[str, Any]:
+    async def check():
+        task = (await client.get(f"/api/tasks/{task_id}", headers=headers)).json()["data"]
+        return task if predicate(task) else None
+
+    return await wait_for(check, timeout, interval=0.1)
+
+
+class FlakyCollections:
+    """A store whose first write to one collection fails like a dropped MongoDB connection."""
+
+    WRITES = {"insert_one", "update_one", "find_one_and_update", "replace_one"}
+
+    def __init__(self, inner: InMemoryClient, collection: str, failures: int = 1) -> None:
+        self.inner, self.collection, self.failures = inner, collection, failures
+        self.injected = 0
+
+    def __getitem__(self, name: str) -> Any:
+        return _FlakyDb(self, self.inner[name])
+
+    get_database = __getitem__
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+class _FlakyDb:
+    def __init__(self, owner: FlakyCollections, db: Any) -> None:
+        self.owner, self.db = owner, db
+
+    def __getitem__(self, name: str) -> Any:
+        coll = self.db[name]
+        return _FlakyColl(self.owner, coll) if name == self.owner.collection else coll
+
+    get_collection = __getitem__
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.db, name)
+
+
+class _FlakyColl:
+    def __init__(self, owner: FlakyCollections, coll: Any) -> None:
+        self.owner, self.coll = owner, coll
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self.coll, name)
+        if name not in FlakyCollections.WRITES:
+            return target
+
+        async def write(*args: Any, **kwargs: Any) -> Any:
+            if self.owner.injected < self.owner.failures:
+                self.owner.injected += 1
+                raise AutoReconnect("injected: connection to MongoDB lost")
+            return await target(*args, **kwargs)
+
+        return write
