@@ -59,6 +59,7 @@ class FlakyCollections:
     def __init__(self, inner: InMemoryClient, collection: str, failures: int = 1) -> None:
         self.inner, self.collection, self.failures = inner, collection, failures
         self.injected = 0
+        self.armed = False
 
     def __getitem__(self, name: str) -> Any:
         return _FlakyDb(self, self.inner[name])
@@ -93,7 +94,7 @@ class _FlakyColl:
             return target
 
         async def write(*args: Any, **kwargs: Any) -> Any:
-            if self.owner.injected < self.owner.failures:
+            if self.owner.armed and self.owner.injected < self.owner.failures:
                 self.owner.injected += 1
                 raise AutoReconnect("injected: connection to MongoDB lost")
             return await target(*args, **kwargs)
