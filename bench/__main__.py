@@ -5,9 +5,10 @@ import os
 import platform
 import sys
 
-from . import gateway_overhead
+from . import gallery, gateway_overhead, sse_fanout
 
-BENCHES = {"gateway": gateway_overhead.run}
+BENCHES = {"gateway": gateway_overhead.run, "sse": sse_fanout.run,
+           "gallery": gallery.run}
 
 
 async def main(selected: list[str]) -> None:

@@ -37,6 +37,7 @@ class Result:
                 f"| {self.requests} | {self.errors} |")
 
 
+LOG_DIR = os.environ.get("BENCH_LOG_DIR", "/tmp")
 HEADER = "| target | req/s | p50 ms | p99 ms | requests | errors |\n|---|---|---|---|---|---|"
 
 
@@ -51,9 +52,9 @@ def start_process(args: list[str], env: dict[str, str] | None = None,
     command = [sys.executable, *args]
     if cpu is not None and os.path.exists("/usr/bin/taskset"):
         command = ["taskset", "-c", str(cpu), *command]
+    log = open(os.path.join(LOG_DIR, f"{args[-1 if len(args) < 3 else 2]}-{os.getpid()}.log"), "w")
     return subprocess.Popen(command, env={**os.environ, **(env or {})},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def stop_process(process: subprocess.Popen) -> None:

@@ -18,10 +18,14 @@ class InternalClient:
     """Pooled client for one peer service; short timeouts, never exposed publicly."""
 
     def __init__(self, base_url: str, *, caller: str, secret: str, timeout: float = 2.0,
+                 max_connections: int = 100, pool_timeout: float = 5.0,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.caller, self.secret = caller, secret
-        self.http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout,
-                                      transport=transport, cookies=no_cookie_jar())
+        self.http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"), transport=transport, cookies=no_cookie_jar(),
+            timeout=httpx.Timeout(timeout, pool=pool_timeout),
+            limits=httpx.Limits(max_connections=max_connections,
+                                max_keepalive_connections=max_connections // 2))
 
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {**kwargs.pop("headers", {}), **service_identity_header(self.caller, self.secret)}

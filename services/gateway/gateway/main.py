@@ -58,6 +58,7 @@ class Gateway:
                                    transports=transports)
         self.resolver = SessionResolver(
             InternalClient(settings.AUTH_URL, caller="gateway", secret=settings.IDENTITY_SECRET,
+                           max_connections=settings.UPSTREAM_MAX_CONNECTIONS,
                            transport=transports.get("auth")),
             ttl=settings.SESSION_CACHE_TTL, max_size=settings.SESSION_CACHE_SIZE)
         self.hub = SseHub(buffer=settings.SSE_CLIENT_BUFFER, max_clients=settings.SSE_MAX_CLIENTS)
