@@ -50,9 +50,10 @@ def test_events_are_frozen_and_carry_the_envelope():
 
 
 def test_event_ids_are_time_ordered_uuid7():
-    ids = [c.uuid7() for _ in range(50)]
-    assert all(i[14] == "7" for i in ids)
-    assert ids == sorted(ids) or len(set(i[:13] for i in ids)) == 1
+    ids = [c.uuid7() for _ in range(200)]
+    assert all(i[14] == "7" and i[19] in "89ab" for i in ids)
+    millis = [i[:13] for i in ids]  # the 48-bit millisecond timestamp
+    assert millis == sorted(millis) and len(set(ids)) == len(ids)
 
 
 def test_consumers_ignore_unknown_fields():
