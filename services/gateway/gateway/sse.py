@@ -34,14 +34,17 @@ def to_sse(event: c.Event) -> tuple[str, dict[str, Any]] | None:
     if isinstance(event, c.TaskImagesReady):
         return "task:updated", {"requestId": event.task_id, "status": "IMAGE_COMPLETED",
                                 "phase": "AWAITING_SELECTION"}
+    if isinstance(event, c.TaskImagesRetried):
+        return "task:updated", {"requestId": event.task_id, "status": "IMAGE_GENERATING",
+                                "phase": "IMAGE_GENERATION", "retriedIndexes": event.indexes}
     if isinstance(event, c.ImageSelected):
         return "task:updated", {"requestId": event.task_id, "status": "MODEL_PENDING",
                                 "phase": "MODEL_GENERATION", "selectedImageIndex": event.index,
                                 "modelId": event.model_id}
     if isinstance(event, c.TaskFailed):
-        return "task:updated", {"requestId": event.task_id,
-                                "status": getattr(event, "status", None) or "FAILED",
-                                "phase": getattr(event, "phase", None),
+        status = event.status or "FAILED"
+        phase = "MODEL_GENERATION" if status == "MODEL_FAILED" else "IMAGE_GENERATION"
+        return "task:updated", {"requestId": event.task_id, "status": status, "phase": phase,
                                 "errorMessage": event.error_message}
     if isinstance(event, c.ModelGenerating):
         return "model:generating", {"modelId": event.model_id,

@@ -21,11 +21,13 @@ from .tasks import (
     TaskDeleted,
     TaskFailed,
     TaskImagesReady,
+    TaskImagesRetried,
 )
 
 __all__ = [
     "Event", "TaskEvent", "event_class", "registry", "routing_key_for", "uuid7",
     "TaskCreated", "ImageGenerating", "ImageCompleted", "ImageFailed", "TaskImagesReady",
+    "TaskImagesRetried",
     "ImageSelected", "TaskFailed", "TaskDeleted",
     "ModelFiles", "ModelGenerating", "ModelProgressed", "ModelReady", "ModelFailed",
     "ModelUpdated", "ModelDeleted",

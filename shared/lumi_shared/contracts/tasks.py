@@ -44,12 +44,21 @@ class ImageSelected(TaskEvent):
     index: int
     image_url: str
     prompt: str
+    attempt: int = 1
+    retry: bool = False
 
 
 class TaskFailed(TaskEvent):
     """generation -> auth (refund), modeling, gateway (SSE): the task reached a final failure."""
 
     error_message: str
+    status: str | None = None
+
+
+class TaskImagesRetried(TaskEvent):
+    """generation -> generation (image worker), gateway (SSE): the owner asked to re-run the failed images."""
+
+    indexes: list[int]
 
 
 class TaskDeleted(TaskEvent):

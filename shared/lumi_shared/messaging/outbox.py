@@ -75,8 +75,11 @@ class OutboxRelay:
     async def _loop(self) -> None:
         failures = 0
         while True:
+            # `asyncio.timeout`, not `wait_for`: on 3.11 `wait_for` can swallow a cancel that
+            # races the wake-up, and `stop()` would then wait forever.
             try:
-                await asyncio.wait_for(self._wake.wait(), self.interval)
+                async with asyncio.timeout(self.interval):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
             self._wake.clear()

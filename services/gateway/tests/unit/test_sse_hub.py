@@ -60,3 +60,11 @@ def test_list_settings_accept_comma_separated_environment_values(monkeypatch):
     settings = Settings()
     assert settings.CORS_ORIGINS == ["https://a.example", "https://b.example"]
     assert settings.SESSION_COOKIE_NAMES == ["one", "two"]
+
+
+def test_failures_and_retries_are_shown_as_task_updates():
+    failed = to_sse(c.TaskFailed(task_id="t", user_id="u", error_message="boom", status="MODEL_FAILED"))
+    assert failed == ("task:updated", {"requestId": "t", "status": "MODEL_FAILED",
+                                       "phase": "MODEL_GENERATION", "errorMessage": "boom"})
+    retried = to_sse(c.TaskImagesRetried(task_id="t", user_id="u", indexes=[1, 3]))
+    assert retried[1]["status"] == "IMAGE_GENERATING" and retried[1]["retriedIndexes"] == [1, 3]

@@ -1,0 +1,109 @@
+"""Task routes (`/api/tasks`) and the internal stats route: validate, call one use case."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+from lumi_shared.errors import ValidationFailed
+from lumi_shared.http import ok
+from lumi_shared.identity import CurrentUser, ServiceCaller
+
+from . import service
+from .domain.clock import parse_timestamp
+from .repository import TaskRepository
+from .views import task_view
+
+NO_CACHE = {"Cache-Control": "no-cache, must-revalidate"}
+
+
+def _repo(request: Request) -> TaskRepository:
+    return request.app.state.generation.repo
+
+
+Repo = Annotated[TaskRepository, Depends(_repo)]
+
+
+class TaskCreate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    prompt: StrictStr
+
+
+class ImageSelection(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    selectedImageIndex: Annotated[StrictInt, Field(ge=0, le=3)]
+
+
+class TaskRetry(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    type: Literal["image", "model"]
+
+
+router = APIRouter(prefix="/api/tasks", tags=["tasks"])
+internal_router = APIRouter(prefix="/internal", tags=["internal"])
+
+
+@router.get("")
+async def list_tasks(user: CurrentUser, repo: Repo,
+                     limit: Annotated[int | None, Query(ge=1, le=100)] = None,
+                     offset: Annotated[int | None, Query(ge=0)] = None,
+                     page: Annotated[int | None, Query(ge=1)] = None,
+                     page_size: Annotated[int | None, Query(alias="pageSize", ge=1, le=100)] = None):
+    if limit is None and offset is None and (page is not None or page_size is not None):
+        size = page_size or 20
+        data = await service.list_tasks(repo=repo, user_id=user.user_id,
+                                        offset=((page or 1) - 1) * size, limit=size)
+        return ok({**data, "page": page or 1, "pageSize": size})
+    return ok(await service.list_tasks(repo=repo, user_id=user.user_id, offset=offset or 0,
+                                       limit=limit or 20))
+
+
+@router.post("", status_code=201)
+async def create_task(body: TaskCreate, user: CurrentUser, repo: Repo):
+    task = await service.create_task(repo=repo, user_id=user.user_id, prompt=body.prompt)
+    return JSONResponse(ok(task), status_code=201)
+
+
+@router.get("/{task_id}")
+async def get_task(task_id: str, user: CurrentUser, repo: Repo):
+    doc = await service.get_task(repo=repo, user_id=user.user_id, task_id=task_id)
+    return ok(task_view(doc))
+
+
+@router.get("/{task_id}/status")
+async def task_status(task_id: str, user: CurrentUser, repo: Repo,
+                      since: Annotated[str | None, Query()] = None):
+    marker = None
+    if since is not None:
+        try:
+            marker = parse_timestamp(since)
+        except (ValueError, OverflowError, OSError):
+            raise ValidationFailed("since must be an ISO-8601 date-time") from None
+    task = await service.task_changes(repo=repo, user_id=user.user_id, task_id=task_id,
+                                      since=marker)
+    if task is None:
+        return Response(status_code=304, headers=NO_CACHE)
+    return JSONResponse(ok(task), headers=NO_CACHE)
+
+
+@router.patch("/{task_id}")
+async def select_image(task_id: str, body: ImageSelection, user: CurrentUser, repo: Repo):
+    return ok(await service.select_image(repo=repo, user_id=user.user_id, task_id=task_id,
+                                         index=body.selectedImageIndex))
+
+
+@router.delete("/{task_id}")
+async def delete_task(task_id: str, user: CurrentUser, repo: Repo):
+    return ok(await service.delete_task(repo=repo, user_id=user.user_id, task_id=task_id))
+
+
+@router.post("/{task_id}/retry")
+async def retry_task(task_id: str, body: TaskRetry, user: CurrentUser, repo: Repo):
+    return ok(await service.retry_task(repo=repo, user_id=user.user_id, task_id=task_id,
+                                       kind=body.type))
+
+
+@internal_router.get("/users/{user_id}/stats")
+async def user_stats(user_id: str, caller: ServiceCaller, repo: Repo):
+    return ok(await service.user_stats(repo=repo, user_id=user_id))

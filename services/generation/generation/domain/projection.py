@@ -1,0 +1,173 @@
+"""The task's model and print summaries, kept current from modeling's and printing's events.
+
+Model events carry `version`: anything not newer than the stored version is a stale or
+duplicate delivery and is dropped, and a COMPLETED task never goes back.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from lumi_shared.contracts import (
+    ModelDeleted,
+    ModelFailed,
+    ModelGenerating,
+    ModelProgressed,
+    ModelReady,
+    ModelUpdated,
+    PrintStatusChanged,
+    PrintSubmitted,
+    TaskFailed,
+)
+
+from .clock import as_utc
+from .enums import MODEL_ACTIVE_STATUSES, JobStatus, RequestPhase, RequestStatus
+from .task import Change
+
+MODEL_DELETED = "The 3D model was deleted"
+
+
+def _newer_model(doc: dict[str, Any], model_id: str, version: int) -> dict[str, Any] | None:
+    model = doc.get("model")
+    if model is None or model["id"] != model_id or version <= int(model.get("version", 0)):
+        return None
+    return model
+
+
+def model_progress(event: ModelGenerating | ModelProgressed):
+    def apply(doc: dict[str, Any], now: datetime) -> Change | None:
+        model = _newer_model(doc, event.model_id, event.version)
+        if model is None or doc["status"] not in MODEL_ACTIVE_STATUSES:
+            return None
+        progress = model["generationJob"].get("progress", 0)
+        status = JobStatus.RUNNING
+        if isinstance(event, ModelProgressed):
+            progress = max(0, min(100, int(event.progress)))
+            if event.status.upper() == JobStatus.RETRYING:
+                status = JobStatus.RETRYING
+        return Change({"status": RequestStatus.MODEL_GENERATING, "model.version": event.version,
+                       "model.generationJob": {"status": status, "progress": progress}})
+
+    return apply
+
+
+def model_ready(event: ModelReady):
+    def apply(doc: dict[str, Any], now: datetime) -> Change | None:
+        model = _newer_model(doc, event.model_id, event.version)
+        allowed = (*MODEL_ACTIVE_STATUSES, RequestStatus.MODEL_FAILED)
+        if model is None or doc["status"] not in allowed:
+            return None
+        files = event.files
+        summary = {**model, "name": event.name, "visibility": event.visibility,
+                   "modelUrl": files.model_url, "format": files.format,
+                   "glbUrl": files.glb_url, "objUrl": files.obj_url, "mtlUrl": files.mtl_url,
+                   "textureUrl": files.texture_url, "stlUrl": files.stl_url,
+                   "previewImageUrl": files.preview_image_url or model.get("previewImageUrl"),
+                   "fileSize": files.file_size, "createdAt": event.created_at,
+                   "completedAt": event.completed_at, "publishedAt": event.published_at,
+                   "failedAt": None, "errorMessage": None, "version": event.version,
+                   "generationJob": {"status": JobStatus.COMPLETED, "progress": 100}}
+        return Change({"model": summary, "status": RequestStatus.COMPLETED,
+                       "phase": RequestPhase.COMPLETED, "completedAt": event.completed_at,
+                       "errorMessage": None})
+
+    return apply
+
+
+def model_failed(event: ModelFailed):
+    def apply(doc: dict[str, Any], now: datetime) -> Change | None:
+        model = _newer_model(doc, event.model_id, event.version)
+        if model is None:
+            return None
+        fields = {"model.version": event.version, "model.failedAt": now,
+                  "model.errorMessage": event.error_message,
+                  "model.generationJob": {"status": JobStatus.FAILED,
+                                          "progress": model["generationJob"].get("progress", 0)}}
+        if doc["status"] == RequestStatus.MODEL_FAILED:
+            return Change(fields)
+        if doc["status"] not in MODEL_ACTIVE_STATUSES:
+            return None
+        return _task_model_failed(doc, event.error_message, fields)
+
+    return apply
+
+
+def _task_model_failed(doc: dict[str, Any], message: str, fields: dict[str, Any]) -> Change:
+    fields.update(status=RequestStatus.MODEL_FAILED, phase=RequestPhase.MODEL_GENERATION,
+                  errorMessage=message)
+    event = TaskFailed(task_id=doc["_id"], user_id=doc["userId"], error_message=message,
+                       status=RequestStatus.MODEL_FAILED)
+    return Change(fields, [event])
+
+
+def expire_model(stall_cutoff: datetime, message: str):
+    """Sweeper: a model that never answered within the stall timeout is reported failed."""
+    def apply(doc: dict[str, Any], now: datetime) -> Change | None:
+        model = doc.get("model")
+        if (model is None or doc["status"] not in MODEL_ACTIVE_STATUSES
+                or doc["updatedAt"] >= stall_cutoff):
+            return None
+        fields = {"model.failedAt": now, "model.errorMessage": message,
+                  "model.generationJob": {"status": JobStatus.TIMEOUT,
+                                          "progress": model["generationJob"].get("progress", 0)}}
+        return _task_model_failed(doc, message, fields)
+
+    return apply
+
+
+def model_updated(event: ModelUpdated):
+    def apply(doc: dict[str, Any], now: datetime) -> Change | None:
+        if _newer_model(doc, event.model_id, event.version) is None:
+            return None
+        return Change({"model.name": event.name, "model.visibility": event.visibility,
+                       "model.publishedAt": event.published_at, "model.version": event.version})
+
+    return apply
+
+
+def model_deleted(event: ModelDeleted):
+    def apply(doc: dict[str, Any], now: datetime) -> Change | None:
+        model = doc.get("model")
+        if model is None or model["id"] != event.model_id:
+            return None
+        if doc["status"] in MODEL_ACTIVE_STATUSES:
+            return _task_model_failed(doc, MODEL_DELETED, {"model": None})
+        return Change({"model": None})
+
+    return apply
+
+
+def print_submitted(event: PrintSubmitted):
+    def apply(doc: dict[str, Any], now: datetime) -> Change | None:
+        current = doc.get("print")
+        if current is not None and (current["id"] == event.print_job_id
+                                    or as_utc(current["occurredAt"]) >= event.occurred_at):
+            return None
+        return Change({"print": {"id": event.print_job_id, "printJobId": event.print_job_id,
+                                 "modelId": event.model_id, "status": "NOT_STARTED",
+                                 "progress": 0, "errorMessage": None, "version": 0,
+                                 "submittedAt": now, "updatedAt": now,
+                                 "occurredAt": event.occurred_at}})
+
+    return apply
+
+
+def print_status_changed(event: PrintStatusChanged):
+    def apply(doc: dict[str, Any], now: datetime) -> Change | None:
+        current = doc.get("print")
+        if current is not None:
+            seen = as_utc(current["occurredAt"])
+            if current["id"] == event.print_job_id:
+                stale = (event.version <= current["version"] if event.version or current["version"]
+                         else event.occurred_at < seen)
+            else:
+                stale = event.occurred_at <= seen
+            if stale:
+                return None
+        base = current if current and current["id"] == event.print_job_id else {
+            "id": event.print_job_id, "printJobId": event.print_job_id, "submittedAt": now}
+        return Change({"print": {**base, "modelId": event.model_id, "status": event.status,
+                                 "progress": max(0, min(100, event.progress)),
+                                 "errorMessage": event.error_message, "version": event.version,
+                                 "updatedAt": now, "occurredAt": event.occurred_at}})
+
+    return apply

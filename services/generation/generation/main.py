@@ -1,0 +1,81 @@
+"""Composition root of the generation service (tasks, prompt variants, image generation)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from lumi_shared.messaging import OutboxRelay, ProcessedEvents
+from lumi_shared.service import build_infra, create_service_app, serve, setup_logging
+from lumi_shared.storage import ObjectStorage, create_storage
+
+from .api import internal_router, router
+from .config import Settings
+from .consumers import build_subscriptions
+from .domain.clock import utcnow_ms
+from .providers import (
+    GuardedFetcher,
+    ImageProvider,
+    PromptWriter,
+    create_fetcher,
+    create_image_provider,
+    create_prompt_writer,
+)
+from .repository import MongoTaskRepository
+from .sweeper import Sweeper
+from .worker import ImageWorker
+
+
+@dataclass
+class Generation:
+    """Everything the routes and tests reach through `app.state.generation`."""
+
+    settings: Settings
+    repo: MongoTaskRepository
+    storage: ObjectStorage
+    relay: OutboxRelay
+    worker: ImageWorker
+    sweeper: Sweeper
+
+
+def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any = None,
+               storage: ObjectStorage | None = None, image_provider: ImageProvider | None = None,
+               llm: PromptWriter | None = None, fetcher: GuardedFetcher | None = None,
+               clock: Callable[[], datetime] = utcnow_ms):
+    settings = settings or Settings()
+    infra = build_infra(settings, mongo=mongo, bus=bus)
+    tasks = infra.db["tasks"]
+    relay = OutboxRelay(infra.bus, [tasks], interval=settings.OUTBOX_POLL_INTERVAL)
+    repo = MongoTaskRepository(tasks, on_outbox=relay.kick, clock=clock)
+    storage = storage or create_storage(settings)
+    fetcher = fetcher or create_fetcher(settings)
+    image_provider = image_provider or create_image_provider(settings, fetcher)
+    llm = llm or create_prompt_writer(settings)
+    worker = ImageWorker(repo=repo, provider=image_provider, writer=llm, storage=storage,
+                         settings=settings)
+    sweeper = Sweeper(repo=repo, storage=storage, settings=settings)
+    processed = ProcessedEvents(infra.db["processed_events"])
+
+    async def close_providers() -> None:
+        for closable in (image_provider, llm, fetcher):
+            await closable.aclose()
+
+    app = create_service_app(
+        infra=infra, title="Lumi generation",
+        description="Generation tasks: prompt variants, four images, selection, task view.",
+        routers=[router, internal_router],
+        subscriptions=build_subscriptions(repo=repo, worker=worker, storage=storage,
+                                          processed=processed),
+        relay=relay,
+        startup=[repo.ensure_indexes, processed.ensure_indexes, sweeper.start],
+        shutdown=[sweeper.stop, close_providers],
+        ready_checks={"storage": storage.ping},
+    )
+    app.state.generation = Generation(settings, repo, storage, relay, worker, sweeper)
+    return app
+
+
+def run() -> None:
+    settings = Settings()
+    setup_logging(settings)
+    serve(create_app(settings), settings)

@@ -1,0 +1,89 @@
+"""Background safety net: no task stays in a non-final state forever, and deleted tasks lose
+their files and documents even if their TaskDeleted delivery was lost.
+
+Every sweep is a guarded command on one task, so several replicas may sweep at once.
+"""
+
+import asyncio
+from datetime import timedelta
+
+import structlog
+
+from lumi_shared.storage import ObjectStorage
+
+from .config import Settings
+from .domain.enums import IMAGE_ACTIVE_STATUSES, MODEL_ACTIVE_STATUSES, ImageStatus
+from .domain.images import expire_images
+from .domain.projection import expire_model
+from .repository import TaskRepository
+
+log = structlog.get_logger("lumi.generation.sweeper")
+
+MODEL_TIMED_OUT = "3D model generation timed out"
+BATCH = 100
+
+
+async def purge_task(task_id: str, *, repo: TaskRepository, storage: ObjectStorage) -> bool:
+    """Remove a deleted task's stored images and its document (idempotent)."""
+    if await repo.get(task_id) is not None:
+        return False  # never purge a live task
+    await storage.delete_prefix(f"images/{task_id}/")
+    removed = await repo.remove_deleted(task_id)
+    if removed:
+        log.info("task_purged", task_id=task_id)
+    return removed
+
+
+class Sweeper:
+    def __init__(self, *, repo: TaskRepository, storage: ObjectStorage,
+                 settings: Settings) -> None:
+        self.repo, self.storage, self.settings = repo, storage, settings
+        self._task: asyncio.Task | None = None
+
+    async def sweep(self) -> int:
+        now = self.repo.clock()
+        image_cutoff = now - timedelta(seconds=self.settings.IMAGE_STALL_TIMEOUT)
+        model_cutoff = now - timedelta(seconds=self.settings.MODEL_STALL_TIMEOUT)
+        purge_cutoff = now - timedelta(seconds=self.settings.DELETED_PURGE_AFTER)
+        changed = 0
+        stale_images = await self.repo.find_ids({
+            "deletedAt": None, "status": {"$in": [str(s) for s in IMAGE_ACTIVE_STATUSES]},
+            "$or": [{"updatedAt": {"$lt": image_cutoff}},
+                    {"images": {"$elemMatch": {"imageStatus": str(ImageStatus.GENERATING),
+                                               "job.leaseUntil": {"$lt": now}}}}]}, BATCH)
+        for task_id in stale_images:
+            result = await self.repo.mutate(task_id, expire_images(image_cutoff))
+            changed += bool(result and result.changed)
+        stale_models = await self.repo.find_ids({
+            "deletedAt": None, "status": {"$in": [str(s) for s in MODEL_ACTIVE_STATUSES]},
+            "updatedAt": {"$lt": model_cutoff}}, BATCH)
+        for task_id in stale_models:
+            result = await self.repo.mutate(task_id, expire_model(model_cutoff, MODEL_TIMED_OUT))
+            changed += bool(result and result.changed)
+        leftovers = await self.repo.find_ids({"deletedAt": {"$lt": purge_cutoff},
+                                              "outbox.0": {"$exists": False}}, BATCH)
+        for task_id in leftovers:
+            changed += await purge_task(task_id, repo=self.repo, storage=self.storage)
+        if changed:
+            log.info("sweep_done", changed=changed)
+        return changed
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.SWEEP_INTERVAL)
+            try:
+                await self.sweep()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("sweep_failed", error=f"{type(exc).__name__}: {exc}")
+
+    async def start(self) -> None:
+        if self._task is None and self.settings.SWEEP_INTERVAL > 0:
+            self._task = asyncio.get_running_loop().create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None

@@ -1,0 +1,140 @@
+"""The image worker: prompt variants, then the task's pending images with bounded concurrency,
+per-image timeouts and retries with backoff; results go to object storage.
+
+Safe against redelivery: images already COMPLETED (or claimed under a live lease) are
+skipped, and every write is guarded by the claim token of the image it concerns.
+"""
+
+import asyncio
+import hashlib
+import random
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import structlog
+
+from lumi_shared.storage import ObjectStorage
+
+from .config import Settings
+from .domain import IMAGE_COUNT, RequestPhase
+from .domain import images as image_jobs
+from .providers import ImageProvider, PromptWriter, ProviderError
+from .providers.imaging import to_png
+from .repository import TaskRepository
+
+log = structlog.get_logger("lumi.generation.worker")
+
+
+def image_key(task_id: str, index: int) -> str:
+    return f"images/{task_id}/{index}.png"
+
+
+def _seed(task_id: str, index: int) -> int:
+    return int.from_bytes(hashlib.sha256(f"{task_id}:{index}".encode()).digest()[:4], "big") >> 1
+
+
+def _describe(exc: Exception) -> tuple[str, bool]:
+    if isinstance(exc, ProviderError):
+        return exc.message, exc.retryable
+    if isinstance(exc, TimeoutError):
+        return "Image provider timed out", True
+    return "Image generation failed (internal error)", True
+
+
+class ImageWorker:
+    def __init__(self, *, repo: TaskRepository, provider: ImageProvider, writer: PromptWriter,
+                 storage: ObjectStorage, settings: Settings) -> None:
+        self.repo, self.provider, self.writer, self.storage = repo, provider, writer, storage
+        self.settings = settings
+        self.semaphore = asyncio.Semaphore(max(1, settings.IMAGE_CONCURRENCY))
+        self.lease = timedelta(seconds=settings.image_lease_seconds)
+
+    async def run(self, task_id: str) -> None:
+        doc = await self.repo.get(task_id)
+        if doc is None or doc["phase"] != RequestPhase.IMAGE_GENERATION:
+            return
+        now = self.repo.clock()
+        todo = [img["index"] for img in doc["images"] if image_jobs.claimable(img, now)]
+        if not todo:
+            return
+        prompts = await self._prompts(doc, todo)
+        results = await asyncio.gather(*(self._image(task_id, i, prompts[i]) for i in todo),
+                                       return_exceptions=True)
+        errors = [r for r in results if isinstance(r, BaseException)]
+        if errors:
+            raise errors[0]
+
+    async def _prompts(self, doc: dict[str, Any], todo: list[int]) -> dict[int, str]:
+        stored = {img["index"]: img["imagePrompt"] for img in doc["images"] if img["imagePrompt"]}
+        if all(i in stored for i in todo):
+            return stored
+        variants = [doc["prompt"]] * IMAGE_COUNT
+        try:
+            async with asyncio.timeout(self.settings.LLM_TIMEOUT + 1):
+                answer = await self.writer.variants(doc["prompt"], IMAGE_COUNT)
+            if len(answer) == IMAGE_COUNT and all(isinstance(v, str) and v for v in answer):
+                variants = answer
+        except (ProviderError, TimeoutError) as exc:
+            log.warning("prompt_variants_fallback", task_id=doc["_id"], provider=self.writer.name,
+                        reason=getattr(exc, "message", "timeout"))
+        except Exception:
+            log.exception("prompt_variants_fallback", task_id=doc["_id"],
+                          provider=self.writer.name, reason="internal error")
+        prompts = {i: stored.get(i) or variants[i] for i in range(IMAGE_COUNT)}
+        await self.repo.mutate(doc["_id"], image_jobs.set_prompts(prompts))
+        return prompts
+
+    async def _image(self, task_id: str, index: int, prompt: str) -> None:
+        async with self.semaphore:
+            token = uuid.uuid4().hex
+            claimed = await self.repo.mutate(task_id, image_jobs.claim(index, token, self.lease))
+            if claimed is None or not claimed.changed:
+                return
+            log.info("image_generation_started", task_id=task_id, index=index,
+                     provider=self.provider.name, prompt_length=len(prompt))
+            await self._attempts(task_id, index, prompt, token)
+
+    async def _attempts(self, task_id: str, index: int, prompt: str, token: str) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.IMAGE_DEADLINE
+        attempts = max(1, self.settings.IMAGE_MAX_ATTEMPTS)
+        for attempt in range(1, attempts + 1):
+            budget = min(self.settings.IMAGE_TIMEOUT, deadline - loop.time())
+            try:
+                await self._generate_once(task_id, index, prompt, token, budget)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                message, retryable = _describe(exc)
+                if not isinstance(exc, ProviderError | TimeoutError):
+                    log.exception("image_attempt_crashed", task_id=task_id, index=index)
+                log.warning("image_attempt_failed", task_id=task_id, index=index,
+                            attempt=attempt, retryable=retryable, error=message)
+                delay = self.settings.IMAGE_RETRY_BASE_DELAY * 2 ** (attempt - 1)
+                delay *= random.uniform(0.8, 1.2)
+                out_of_time = loop.time() + delay + 1.0 >= deadline
+                if not retryable or attempt >= attempts or out_of_time:
+                    await self.repo.mutate(task_id, image_jobs.fail(index, token, message))
+                    log.info("image_failed", task_id=task_id, index=index, attempts=attempt)
+                    return
+                still_ours = await self.repo.mutate(
+                    task_id, image_jobs.retrying(index, token, attempt, self.lease))
+                if still_ours is None or not still_ours.changed:
+                    return
+                await asyncio.sleep(delay)
+
+    async def _generate_once(self, task_id: str, index: int, prompt: str, token: str,
+                             budget: float) -> None:
+        async with asyncio.timeout(budget):
+            raw = await self.provider.generate(prompt, seed=_seed(task_id, index))
+        png = await asyncio.to_thread(to_png, raw)
+        key = image_key(task_id, index)
+        url = await self.storage.put(key, png, "image/png")
+        done = await self.repo.mutate(task_id, image_jobs.complete(index, token, url))
+        if done is None:  # the task was deleted meanwhile: its purge may already have run
+            await self.storage.delete_prefix(f"images/{task_id}/")
+            return
+        if done.changed:
+            log.info("image_completed", task_id=task_id, index=index, size=len(png))

@@ -1,0 +1,74 @@
+"""The repository against a real MongoDB (runs where MONGODB_URL points at one)."""
+
+import asyncio
+import os
+import uuid
+
+import pytest
+
+from generation.domain import ImageStatus, RequestPhase, RequestStatus
+from generation.domain import task as tasks
+from generation.domain.clock import utcnow_ms
+from generation.repository import MongoTaskRepository
+
+pytestmark = pytest.mark.mongo
+
+
+@pytest.fixture
+async def repo():
+    url = os.environ.get("MONGODB_URL")
+    if not url:
+        pytest.skip("MONGODB_URL is not set: no MongoDB server to test against")
+    from pymongo import AsyncMongoClient
+
+    client = AsyncMongoClient(url, tz_aware=True, serverSelectionTimeoutMS=3000)
+    name = f"lumi_generation_test_{uuid.uuid4().hex[:8]}"
+    repository = MongoTaskRepository(client[name]["tasks"])
+    await repository.ensure_indexes()
+    try:
+        yield repository
+    finally:
+        await client.drop_database(name)
+        await client.close()
+
+
+async def ready_task(repo):
+    doc, event = tasks.new_task("u1", "a red dragon", utcnow_ms())
+    for i, image in enumerate(doc["images"]):
+        image.update(imageStatus=ImageStatus.COMPLETED, imageUrl=f"http://files/{i}.png")
+    doc.update(status=RequestStatus.IMAGE_COMPLETED, phase=RequestPhase.AWAITING_SELECTION)
+    await repo.insert(doc, event)
+    return doc["_id"]
+
+
+async def test_concurrent_selections_on_mongodb_yield_exactly_one_event(repo):
+    task_id = await ready_task(repo)
+
+    async def select(i):
+        try:
+            return await repo.mutate(task_id, tasks.select_image(i % 4), user_id="u1")
+        except Exception as exc:
+            return exc
+
+    results = await asyncio.gather(*(select(i) for i in range(50)))
+    winners = [r for r in results if not isinstance(r, Exception) and r.changed]
+    assert len(winners) == 1
+    raw = await repo.collection.find_one({"_id": task_id})
+    assert [e["routing_key"] for e in raw["outbox"]] == ["task.created", "image.selected"]
+
+
+async def test_updated_at_strictly_increases_on_mongodb(repo):
+    task_id = await ready_task(repo)
+    markers = []
+    for _ in range(5):
+        result = await repo.mutate(task_id, lambda doc, now: tasks.Change({"errorMessage": None}))
+        markers.append(result.doc["updatedAt"])
+    assert markers == sorted(set(markers))
+
+
+async def test_deleted_tasks_are_invisible_on_mongodb(repo):
+    task_id = await ready_task(repo)
+    await repo.mutate(task_id, tasks.mark_deleted)
+    assert await repo.get(task_id) is None
+    assert (await repo.list_for_user("u1", offset=0, limit=10))[1] == 0
+    assert await repo.remove_deleted(task_id)
