@@ -2,7 +2,6 @@
 
 import asyncio
 import inspect
-import os
 import random
 import re
 from collections.abc import AsyncIterator
@@ -177,9 +176,3 @@ def unit_db(request) -> Any:
     return InMemoryClient()["auth_unit"]
 
 
-@pytest.fixture
-def mongo_url() -> str:
-    url = os.environ.get("MONGODB_URL")
-    if not url:
-        pytest.skip("MONGODB_URL is not set: no real MongoDB to run against")
-    return url

@@ -1,7 +1,6 @@
 """The repository against a real MongoDB (runs where MONGODB_URL points at one)."""
 
 import asyncio
-import os
 import uuid
 
 import pytest
@@ -15,10 +14,8 @@ pytestmark = pytest.mark.mongo
 
 
 @pytest.fixture
-async def repo():
-    url = os.environ.get("MONGODB_URL")
-    if not url:
-        pytest.skip("MONGODB_URL is not set: no MongoDB server to test against")
+async def repo(mongo_url):
+    url = mongo_url
     from pymongo import AsyncMongoClient
 
     client = AsyncMongoClient(url, tz_aware=True, serverSelectionTimeoutMS=3000)
