@@ -1,7 +1,8 @@
 """Projection documents -> the public JSON the web and mobile clients read (camelCase)."""
 
-from datetime import UTC, datetime
 from typing import Any
+
+from lumi_shared.timeutil import iso
 
 from .domain import FALLBACK_USER_NAME, safe_display_name
 
@@ -18,14 +19,6 @@ _DATES = (("publishedAt", "published_at"), ("createdAt", "created_at"),
 _COUNTS = (("likeCount", "like_count"), ("favoriteCount", "favorite_count"),
            ("viewCount", "view_count"), ("downloadCount", "download_count"))
 
-
-def iso(value: datetime | None) -> str | None:
-    """`2025-12-20T10:00:00.000Z`; naive values are UTC (as MongoDB stores them)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def owner_of(doc: dict[str, Any], users: dict[str, dict[str, Any]]) -> dict[str, Any]:

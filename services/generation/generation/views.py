@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from .domain.clock import iso
+from lumi_shared.timeutil import iso
 
 MODEL_FIELDS = ("id", "name", "modelUrl", "mtlUrl", "textureUrl", "previewImageUrl", "format",
                 "fileSize", "visibility", "glbUrl", "objUrl", "stlUrl", "errorMessage")

@@ -1,9 +1,9 @@
 """Request bodies and response shapes of the auth service's HTTP API."""
 
 import re
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
+from lumi_shared.timeutil import iso
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
@@ -94,11 +94,6 @@ class RefundBody(BaseModel):
     user_id: str = Field(min_length=1, max_length=64)
     idempotency_key: str = Field(min_length=1, max_length=200)
 
-
-def iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def public_user(profile: Profile) -> dict[str, Any]:

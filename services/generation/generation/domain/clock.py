@@ -27,12 +27,6 @@ def next_updated_at(previous: datetime | None, now: datetime) -> datetime:
     return max(now, truncate_ms(as_utc(previous)) + ONE_MS)
 
 
-def iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    value = as_utc(value)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
 
 def parse_timestamp(raw: str) -> datetime:
     """ISO-8601 / RFC 3339 (`Z` or an offset; naive means UTC) or epoch milliseconds."""

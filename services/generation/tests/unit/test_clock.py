@@ -1,8 +1,8 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-
-from generation.domain.clock import iso, next_updated_at, parse_timestamp
+from generation.domain.clock import next_updated_at, parse_timestamp
+from lumi_shared.timeutil import iso
 
 T0 = datetime(2025, 12, 20, 10, 0, 0, 123000, tzinfo=UTC)
 

@@ -1,0 +1,15 @@
+"""Timestamps as the clients read them: ISO-8601 UTC with milliseconds and `Z`."""
+
+from datetime import UTC, datetime
+
+
+def as_utc(value: datetime) -> datetime:
+    """Naive datetimes are UTC (that is how MongoDB returns them without `tz_aware`)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def iso(value: datetime | None) -> str | None:
+    """`2025-12-20T10:00:00.000Z`, or None."""
+    if value is None:
+        return None
+    return as_utc(value).isoformat(timespec="milliseconds").replace("+00:00", "Z")
