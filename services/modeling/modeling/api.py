@@ -1,0 +1,116 @@
+"""HTTP routes of the modeling service: the caller's own models and model metadata."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from lumi_shared.http import ok
+from lumi_shared.identity import CurrentUser, ServiceCaller
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from . import service
+from .domain import SortBy, Visibility
+from .service import Deps
+
+
+def get_deps(request: Request) -> Deps:
+    return request.app.state.modeling
+
+
+DepsDep = Annotated[Deps, Depends(get_deps)]
+
+
+class ListParams(BaseModel):
+    visibility: Visibility | None = None
+    sort: SortBy
+    limit: int
+    offset: int
+
+
+def list_params(
+    visibility: Visibility | None = None,
+    sortBy: SortBy | None = None,  # noqa: N803 - public query name
+    sort: SortBy | None = Query(None, description="alias of sortBy"),
+    limit: int = Query(20, ge=1, le=100),
+    offset: int = Query(0, ge=0),
+) -> ListParams:
+    return ListParams(visibility=visibility, sort=sortBy or sort or SortBy.LATEST,
+                      limit=limit, offset=offset)
+
+
+ListDep = Annotated[ListParams, Depends(list_params)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+
+
+class ModelEdit(BaseModel):
+    """Only these two fields can change here; anything else in the body is ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: Name | None = None
+    description: Description | None = Field(None)
+
+    @field_validator("name")
+    @classmethod
+    def _name_not_null(cls, value: str | None) -> str:
+        if value is None:
+            raise ValueError("name cannot be null")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        out = self.model_dump(include=self.model_fields_set & {"name", "description"})
+        if "description" in out and not out["description"]:
+            out["description"] = None
+        return out
+
+
+class VisibilityChange(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    visibility: Visibility
+
+
+router = APIRouter(tags=["models"])
+
+
+async def _list(user_id: str, deps: Deps, params: ListParams) -> dict[str, Any]:
+    return await service.list_models(user_id, deps, visibility=params.visibility,
+                                     sort=params.sort, limit=params.limit,
+                                     offset=params.offset)
+
+
+@router.get("/api/users/models")
+async def my_models_page(user: CurrentUser, deps: DepsDep, params: ListDep) -> dict:
+    """The caller's models with `{items, total, publicCount, hasMore}`; the totals respect
+    the visibility filter."""
+    return ok(await _list(user.user_id, deps, params))
+
+
+@router.get("/api/users/my-models")
+async def my_models(user: CurrentUser, deps: DepsDep, params: ListDep) -> dict:
+    """Same items as /api/users/models. The old backend answered a bare array, but the
+    mobile app (its only caller) reads `{items, total}`, so that is the shape we answer."""
+    page = await _list(user.user_id, deps, params)
+    return ok({"items": page["items"], "total": page["total"]})
+
+
+@router.patch("/api/models/{model_id}")
+async def edit_model(model_id: str, body: ModelEdit, user: CurrentUser, deps: DepsDep) -> dict:
+    return ok(await service.edit_model(user.user_id, model_id, body.changes(), deps))
+
+
+@router.patch("/api/models/{model_id}/visibility")
+async def change_visibility(model_id: str, body: VisibilityChange, user: CurrentUser,
+                            deps: DepsDep) -> dict:
+    return ok(await service.change_visibility(user.user_id, model_id, body.visibility, deps))
+
+
+@router.delete("/api/models/{model_id}")
+async def delete_model(model_id: str, user: CurrentUser, deps: DepsDep) -> dict:
+    await service.delete_model(user.user_id, model_id, deps)
+    return ok({"message": "Model deleted"})
+
+
+@router.get("/internal/users/{user_id}/stats", include_in_schema=False)
+async def user_stats(user_id: str, _: ServiceCaller, deps: DepsDep) -> dict:
+    return ok(await service.user_stats(user_id, deps))

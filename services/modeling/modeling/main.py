@@ -1,0 +1,61 @@
+"""Composition root of the modeling service (3D models and model jobs)."""
+
+from typing import Any
+
+from lumi_shared.messaging import OutboxRelay, ProcessedEvents
+from lumi_shared.service import build_infra, create_service_app, serve, setup_logging
+from lumi_shared.storage import create_storage
+
+from . import api
+from .config import Settings
+from .consumers import subscriptions
+from .fetch import ImageLoader, SafeFetcher
+from .providers import create_provider
+from .repository import MongoModelRepository
+from .service import Deps
+from .worker import ModelWorker
+
+
+def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any = None,
+               storage: Any = None, provider: Any = None, fetcher: Any = None):
+    settings = settings or Settings()
+    infra = build_infra(settings, mongo=mongo, bus=bus)
+    storage = storage or create_storage(settings)
+    relay = OutboxRelay(infra.bus, [infra.db["models"]], interval=settings.OUTBOX_POLL_INTERVAL)
+    repo = MongoModelRepository(infra.db, on_outbox=relay.kick)
+    fetcher = fetcher or SafeFetcher(
+        allowed_hosts=settings.host_list(settings.MODEL_FETCH_ALLOWED_HOSTS),
+        allow_http=settings.MODEL_FETCH_ALLOW_HTTP, timeout=settings.MODEL_FETCH_TIMEOUT)
+    loader = ImageLoader(storage, fetcher, max_bytes=settings.MODEL_IMAGE_MAX_BYTES)
+    provider = provider or create_provider(settings, fetcher=fetcher)
+    worker = ModelWorker(repo=repo, provider=provider, storage=storage, loader=loader,
+                         settings=settings)
+    deps = Deps(repo=repo, storage=storage, settings=settings, wake_worker=worker.wake)
+    processed = ProcessedEvents(infra.db["processed_events"])
+
+    async def startup() -> None:
+        await repo.ensure_indexes()
+        await processed.ensure_indexes()
+        worker.start()  # also resumes jobs left PENDING/RETRYING/RUNNING by a previous run
+
+    async def shutdown() -> None:
+        await worker.stop()
+        client = getattr(provider, "client", None)
+        if client is not None and hasattr(client, "aclose"):
+            await client.aclose()
+
+    app = create_service_app(
+        infra=infra, title="Lumi modeling", routers=[api.router],
+        subscriptions=subscriptions(deps, processed), relay=relay,
+        startup=[startup], shutdown=[shutdown], ready_checks={"storage": storage.ping},
+        description="3D models: image selected -> 3D provider -> model files; own models.")
+    app.state.modeling = deps
+    app.state.worker = worker
+    app.state.relay = relay
+    return app
+
+
+def run() -> None:
+    settings = Settings()
+    setup_logging(settings)
+    serve(create_app(settings), settings)

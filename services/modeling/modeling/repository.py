@@ -1,0 +1,142 @@
+"""Storage of models (one document per model, its job and its outbox inside it).
+
+Works on PyMongo's AsyncMongoClient and on the in-process store alike: single-document
+writes only, optimistic concurrency on `version`, uniqueness enforced by indexes.
+"""
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from lumi_shared.errors import Conflict
+from lumi_shared.messaging import with_outbox
+from pymongo import ReturnDocument
+
+from .domain import ACTIVE, JobStatus, SortBy, Visibility
+from .transitions import Change
+
+Builder = Callable[[dict[str, Any]], Change | None]
+LIVE = {"deleted_at": None}
+LIST_PROJECTION = {"outbox": 0}
+_SORTS = {
+    SortBy.LATEST: [("created_at", -1), ("_id", -1)],
+    SortBy.NAME: [("name", 1), ("created_at", -1), ("_id", -1)],
+    # view counts live in the gallery; until they are projected here this is "latest"
+    SortBy.POPULAR: [("view_count", -1), ("created_at", -1), ("_id", -1)],
+}
+_MAX_CHANGE_TRIES = 20
+
+
+class ModelRepository(Protocol):
+    async def ensure_indexes(self) -> None: ...
+    async def insert(self, doc: dict[str, Any]) -> None: ...
+    async def get(self, model_id: str, *, include_deleted: bool = False) -> dict | None: ...
+    async def get_by_task(self, task_id: str) -> dict | None: ...
+    async def change(self, model_id: str, build: Builder,
+                     where: dict[str, Any] | None = None) -> dict | None: ...
+    async def list_for_user(self, user_id: str, *, visibility: Visibility | None,
+                            sort: SortBy, limit: int, offset: int) -> list[dict]: ...
+    async def count(self, user_id: str, visibility: Visibility | None = None) -> int: ...
+    async def runnable(self, now: datetime, limit: int) -> list[dict]: ...
+    async def overdue(self, now: datetime, limit: int = 50) -> list[dict]: ...
+    async def renew_lease(self, model_id: str, token: str, until: datetime) -> bool: ...
+    async def pending_file_deletions(self, limit: int = 50) -> list[dict]: ...
+    async def mark_files_deleted(self, model_id: str, purge_at: datetime) -> None: ...
+
+
+class MongoModelRepository:
+    def __init__(self, db: Any, *, on_outbox: Callable[[], None] | None = None) -> None:
+        self.collection = db["models"]
+        self.on_outbox = on_outbox or (lambda: None)
+
+    async def ensure_indexes(self) -> None:
+        # one model per task, enforced by the store (never check-then-insert)
+        await self.collection.create_index("task_id", unique=True, name="task_id_unique")
+        await self.collection.create_index([("user_id", 1), ("created_at", -1)],
+                                           name="user_created")
+        await self.collection.create_index([("job.status", 1), ("job.next_run_at", 1)],
+                                           name="job_queue")
+        await self.collection.create_index("purge_at", expireAfterSeconds=0, name="purge_ttl")
+
+    async def insert(self, doc: dict[str, Any]) -> None:
+        await self.collection.insert_one(doc)
+        if doc.get("outbox"):
+            self.on_outbox()
+
+    async def get(self, model_id: str, *, include_deleted: bool = False) -> dict | None:
+        flt = {"_id": model_id} if include_deleted else {"_id": model_id, **LIVE}
+        return await self.collection.find_one(flt)
+
+    async def get_by_task(self, task_id: str) -> dict | None:
+        return await self.collection.find_one({"task_id": task_id})
+
+    async def change(self, model_id: str, build: Builder,
+                     where: dict[str, Any] | None = None) -> dict | None:
+        """Apply `build(current)` guarded by the version it was built from; rebuild on a
+        concurrent change. None when no document matches `where`; the unchanged document
+        when `build` returns None."""
+        flt = {"_id": model_id, **LIVE, **(where or {})}
+        for _ in range(_MAX_CHANGE_TRIES):
+            doc = await self.collection.find_one(flt)
+            if doc is None:
+                return None
+            change = build(doc)
+            if change is None:
+                return doc
+            update, events = change
+            new = await self.collection.find_one_and_update(
+                {**flt, "version": doc["version"]}, with_outbox(update, *events),
+                return_document=ReturnDocument.AFTER)
+            if new is not None:
+                if events:
+                    self.on_outbox()
+                return new
+        raise Conflict("The model is being changed concurrently, try again")
+
+    def _user_filter(self, user_id: str, visibility: Visibility | None) -> dict[str, Any]:
+        flt: dict[str, Any] = {"user_id": user_id, **LIVE}
+        if visibility is not None:
+            flt["visibility"] = visibility.value
+        return flt
+
+    async def list_for_user(self, user_id: str, *, visibility: Visibility | None,
+                            sort: SortBy, limit: int, offset: int) -> list[dict]:
+        cursor = self.collection.find(self._user_filter(user_id, visibility), LIST_PROJECTION)
+        return await cursor.sort(_SORTS[sort]).skip(offset).limit(limit).to_list()
+
+    async def count(self, user_id: str, visibility: Visibility | None = None) -> int:
+        return await self.collection.count_documents(self._user_filter(user_id, visibility))
+
+    async def runnable(self, now: datetime, limit: int) -> list[dict]:
+        flt = {**LIVE, "$or": [
+            {"job.status": JobStatus.PENDING.value},
+            {"job.status": JobStatus.RETRYING.value, "job.next_run_at": {"$lte": now}},
+            {"job.status": JobStatus.RUNNING.value, "job.lease_until": {"$lt": now}},
+        ]}
+        cursor = self.collection.find(flt, LIST_PROJECTION)
+        return await cursor.sort([("created_at", 1), ("_id", 1)]).limit(limit).to_list()
+
+    async def overdue(self, now: datetime, limit: int = 50) -> list[dict]:
+        flt = {**LIVE, "job.status": {"$in": [s.value for s in ACTIVE]},
+               "job.deadline_at": {"$lt": now}}
+        return await self.collection.find(flt, LIST_PROJECTION).limit(limit).to_list()
+
+    async def renew_lease(self, model_id: str, token: str, until: datetime) -> bool:
+        result = await self.collection.update_one(
+            {"_id": model_id, **LIVE, "job.lease_token": token},
+            {"$set": {"job.lease_until": until}})
+        return result.matched_count == 1
+
+    async def pending_file_deletions(self, limit: int = 50) -> list[dict]:
+        flt = {"deleted_at": {"$ne": None}, "files_deleted": False}
+        return await self.collection.find(flt, {"_id": 1}).limit(limit).to_list()
+
+    async def mark_files_deleted(self, model_id: str, purge_at: datetime) -> None:
+        # the tombstone stays until its outbox is published and the TTL passes
+        await self.collection.update_one(
+            {"_id": model_id, "deleted_at": {"$ne": None}},
+            {"$set": {"files_deleted": True, "purge_at": purge_at}})
+
+
+def purge_time(now: datetime, ttl: float) -> datetime:
+    return now + timedelta(seconds=ttl)

@@ -1,0 +1,135 @@
+"""Every change of a model, as a pure function `doc -> (update, events)`.
+
+Each change sets `version` to `doc.version + 1` and is applied by the repository with a
+filter on the version it was built from (optimistic concurrency), so the version carried by
+the event is exactly the stored one and consumers can drop stale deliveries.
+"""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from lumi_shared.contracts import (
+    Event,
+    ModelDeleted,
+    ModelFailed,
+    ModelFiles,
+    ModelGenerating,
+    ModelProgressed,
+    ModelReady,
+    ModelUpdated,
+)
+
+from .domain import JobStatus, Visibility, fresh_job
+
+Change = tuple[dict[str, Any], list[Event]]
+
+
+def _versioned(doc: dict[str, Any], now: datetime, fields: dict[str, Any],
+               **ops: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    version = doc["version"] + 1
+    update: dict[str, Any] = {"$set": {**fields, "version": version, "updated_at": now}}
+    update.update(ops)
+    return update, version
+
+
+def _ids(doc: dict[str, Any]) -> dict[str, Any]:
+    return {"model_id": doc["_id"], "task_id": doc["task_id"], "user_id": doc["user_id"]}
+
+
+def claim(doc: dict[str, Any], *, token: str, now: datetime, lease: float) -> Change:
+    update, _ = _versioned(doc, now, {
+        "job.status": JobStatus.RUNNING.value, "job.lease_token": token,
+        "job.lease_until": now + timedelta(seconds=lease), "job.started_at": now,
+        "job.progress": 0}, **{"$inc": {"job.attempts": 1}})
+    return update, []
+
+
+def release(doc: dict[str, Any], *, now: datetime) -> Change:
+    """Graceful shutdown: hand the job back without counting the interrupted attempt."""
+    update, _ = _versioned(doc, now, {
+        "job.status": JobStatus.PENDING.value, "job.lease_token": None,
+        "job.lease_until": None, "job.next_run_at": now}, **{"$inc": {"job.attempts": -1}})
+    return update, []
+
+
+def submitted(doc: dict[str, Any], *, provider_job_id: str, now: datetime) -> Change:
+    update, version = _versioned(doc, now, {"job.provider_job_id": provider_job_id})
+    return update, [ModelGenerating(**_ids(doc), version=version,
+                                    provider_job_id=provider_job_id)]
+
+
+def progressed(doc: dict[str, Any], *, progress: int, status: str, now: datetime) -> Change:
+    progress = max(0, min(100, int(progress)))
+    update, version = _versioned(doc, now, {"job.progress": progress})
+    return update, [ModelProgressed(**_ids(doc), version=version, progress=progress,
+                                    status=status)]
+
+
+def ready(doc: dict[str, Any], *, files: ModelFiles, now: datetime) -> Change:
+    fields = {
+        "model_url": files.model_url, "format": files.format, "glb_url": files.glb_url,
+        "obj_url": files.obj_url, "mtl_url": files.mtl_url, "texture_url": files.texture_url,
+        "stl_url": files.stl_url, "file_size": files.file_size,
+        "face_count": files.face_count, "vertex_count": files.vertex_count,
+        "completed_at": now, "failed_at": None, "error_message": None,
+        "job.status": JobStatus.COMPLETED.value, "job.progress": 100,
+        "job.lease_token": None, "job.lease_until": None, "job.error_message": None,
+    }
+    if files.preview_image_url:
+        fields["preview_image_url"] = files.preview_image_url
+    update, version = _versioned(doc, now, fields)
+    event = ModelReady(**_ids(doc), version=version, name=doc["name"],
+                       visibility=doc["visibility"], files=files, created_at=doc["created_at"],
+                       completed_at=now, published_at=doc.get("published_at"))
+    return update, [event]
+
+
+def failed(doc: dict[str, Any], *, message: str, now: datetime) -> Change:
+    update, version = _versioned(doc, now, {
+        "failed_at": now, "error_message": message, "job.status": JobStatus.FAILED.value,
+        "job.error_message": message, "job.lease_token": None, "job.lease_until": None})
+    return update, [ModelFailed(**_ids(doc), version=version, error_message=message)]
+
+
+def retry_later(doc: dict[str, Any], *, message: str, now: datetime, delay: float) -> Change:
+    update, version = _versioned(doc, now, {
+        "job.status": JobStatus.RETRYING.value, "job.error_message": message,
+        "job.next_run_at": now + timedelta(seconds=delay), "job.progress": 0,
+        "job.provider_job_id": None, "job.lease_token": None, "job.lease_until": None})
+    return update, [ModelProgressed(**_ids(doc), version=version, progress=0,
+                                    status=JobStatus.RETRYING.value)]
+
+
+def rerun(doc: dict[str, Any], *, image_id: str, image_url: str, now: datetime,
+          deadline: float) -> Change:
+    """A FAILED model asked to run again (ImageSelected with a retry marker)."""
+    update, _ = _versioned(doc, now, {
+        "job": fresh_job(now, deadline), "failed_at": None, "error_message": None,
+        "source_image_id": image_id, "source_image_url": image_url})
+    return update, []
+
+
+def _updated_event(doc: dict[str, Any], version: int, **values: Any) -> ModelUpdated:
+    current = {k: doc.get(k) for k in ("name", "description", "visibility", "published_at")}
+    current.update(values)
+    return ModelUpdated(**_ids(doc), version=version, **current)
+
+
+def edited(doc: dict[str, Any], *, changes: dict[str, Any], now: datetime) -> Change:
+    update, version = _versioned(doc, now, dict(changes))
+    return update, [_updated_event(doc, version, **changes)]
+
+
+def visibility_changed(doc: dict[str, Any], *, visibility: Visibility,
+                       now: datetime) -> Change:
+    published_at = now if visibility == Visibility.PUBLIC else None
+    changes = {"visibility": visibility.value, "published_at": published_at}
+    update, version = _versioned(doc, now, changes)
+    return update, [_updated_event(doc, version, **changes)]
+
+
+def deleted(doc: dict[str, Any], *, now: datetime) -> Change:
+    update, version = _versioned(doc, now, {
+        "deleted_at": now, "files_deleted": False, "job.lease_token": None,
+        "job.lease_until": None})
+    return update, [ModelDeleted(**_ids(doc), version=version)]
