@@ -15,6 +15,7 @@ from typing import Any
 
 import structlog
 import uvicorn
+from sse_starlette.sse import AppStatus
 
 from lumi_shared.docstore import InMemoryClient
 from lumi_shared.messaging import InMemoryBus
@@ -103,6 +104,7 @@ def build(data_dir: Path, port: int = 0, host: str = "127.0.0.1", *,
 async def running_system(data_dir: Path, port: int = 0, host: str = "127.0.0.1",
                          **kwargs: Any) -> AsyncIterator[System]:
     system = build(data_dir, port, host, **kwargs)
+    AppStatus.should_exit = False
     if system.bus:
         await system.bus.start()
     if system.store:
@@ -120,6 +122,9 @@ async def running_system(data_dir: Path, port: int = 0, host: str = "127.0.0.1",
                  broker="rabbitmq" if kwargs.get("rabbit_url") else "in-process")
         yield system
     finally:
+        # Our runner owns the signals, so tell open SSE streams to end, or the gateway's
+        # graceful shutdown would wait for them.
+        AppStatus.should_exit = True
         for name, server, _ in reversed(system.servers):  # stop taking requests first
             server.should_exit = True
             if name in tasks:
