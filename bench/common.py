@@ -2,16 +2,21 @@
 
 import asyncio
 import os
+import random
+import re
+import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
+
+LOG_DIR = os.environ.get("BENCH_LOG_DIR", tempfile.gettempdir())
+HEADER = "| target | req/s | p50 ms | p99 ms | requests | errors |\n|---|---|---|---|---|---|"
 
 
 @dataclass
@@ -19,26 +24,18 @@ class Result:
     name: str
     requests: int
     errors: int
-    seconds: float
-    latencies_ms: list[float]
-
-    @property
-    def rps(self) -> float:
-        return self.requests / self.seconds
-
-    def pct(self, q: float) -> float:
-        if not self.latencies_ms:
-            return float("nan")
-        data = sorted(self.latencies_ms)
-        return data[min(len(data) - 1, int(q * len(data)))]
+    rps: float
+    p50_ms: float
+    p99_ms: float
 
     def row(self) -> str:
-        return (f"| {self.name} | {self.rps:,.0f} | {self.pct(0.50):.2f} | {self.pct(0.99):.2f} "
+        return (f"| {self.name} | {self.rps:,.0f} | {self.p50_ms:.2f} | {self.p99_ms:.2f} "
                 f"| {self.requests} | {self.errors} |")
 
 
-LOG_DIR = os.environ.get("BENCH_LOG_DIR", "/tmp")
-HEADER = "| target | req/s | p50 ms | p99 ms | requests | errors |\n|---|---|---|---|---|---|"
+def percentile(data: list[float], q: float) -> float:
+    ordered = sorted(data)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
 def free_port() -> int:
@@ -47,14 +44,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_process(args: list[str], env: dict[str, str] | None = None,
-                  cpu: int | None = None) -> subprocess.Popen:
+def start_process(args: list[str], cpu: int | None = None) -> subprocess.Popen:
+    """A server process (its log goes to $BENCH_LOG_DIR), optionally pinned to one core."""
     command = [sys.executable, *args]
-    if cpu is not None and os.path.exists("/usr/bin/taskset"):
+    if cpu is not None and shutil.which("taskset"):
         command = ["taskset", "-c", str(cpu), *command]
-    log = open(os.path.join(LOG_DIR, f"{args[-1 if len(args) < 3 else 2]}-{os.getpid()}.log"), "w")
-    return subprocess.Popen(command, env={**os.environ, **(env or {})},
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    log = open(os.path.join(LOG_DIR, f"lumi-bench-{args[2]}-{os.getpid()}.log"), "w")
+    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def stop_process(process: subprocess.Popen) -> None:
@@ -78,36 +74,67 @@ async def wait_http(url: str, timeout: float = 30.0) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-async def closed_loop(name: str, call: Callable[[httpx.AsyncClient], Awaitable[httpx.Response]],
-                      *, concurrency: int = 16, seconds: float = 5.0,
-                      warmup: float = 1.0) -> Result:
-    """`concurrency` workers issue requests back to back; latencies after the warm-up."""
+def generator_name() -> str:
+    return ("wrk, pinned to core 1" if shutil.which("wrk")
+            else "the Python asyncio client (install wrk for tighter figures)")
+
+
+async def load(name: str, base: str, paths: list[str], *, concurrency: int = 16,
+               seconds: float = 5.0) -> Result:
+    """Closed-loop GETs spread over `paths`: wrk when installed, else an asyncio client."""
+    if shutil.which("wrk"):
+        return await _wrk(name, base, paths, concurrency, seconds)
+    return await _asyncio_loop(name, base, paths, concurrency, seconds)
+
+
+def _ms(text: str) -> float:
+    number = float(re.match(r"[\d.]+", text).group(0))
+    unit = text[len(re.match(r"[\d.]+", text).group(0)):]
+    return number * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+async def _wrk(name: str, base: str, paths: list[str], concurrency: int,
+               seconds: float) -> Result:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write("paths = {" + ",".join(f'"{p}"' for p in paths) + "}\n"
+                     "request = function() return wrk.format('GET', paths[math.random(#paths)]) end\n")
+    command = ["wrk", "-t1", f"-c{concurrency}", f"-d{int(seconds)}s", "--latency",
+               "-s", script.name, base]
+    if shutil.which("taskset"):
+        command = ["taskset", "-c", "1", *command]
+    proc = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
+    out = (await proc.communicate())[0].decode()
+    os.unlink(script.name)
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    return Result(name, int(re.search(r"(\d+) requests in", out).group(1)), errors,
+                  float(re.search(r"Requests/sec:\s+(\S+)", out).group(1)),
+                  _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),
+                  _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)))
+
+
+async def _asyncio_loop(name: str, base: str, paths: list[str], concurrency: int,
+                        seconds: float, warmup: float = 1.0) -> Result:
     latencies: list[float] = []
     errors = 0
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=10) as client:
-        start = time.perf_counter()
-        measure_from = start + warmup
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10) as client:
+        measure_from = time.perf_counter() + warmup
         end = measure_from + seconds
 
         async def worker() -> None:
             nonlocal errors
-            while (now := time.perf_counter()) < end:
+            while (start := time.perf_counter()) < end:
                 try:
-                    response = await call(client)
-                    ok = response.status_code < 400
+                    ok = (await client.get(random.choice(paths))).status_code < 400
                 except httpx.HTTPError:
                     ok = False
-                done = time.perf_counter()
-                if now >= measure_from:
+                if start >= measure_from:
                     if ok:
-                        latencies.append((done - now) * 1000)
+                        latencies.append((time.perf_counter() - start) * 1000)
                     else:
                         errors += 1
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return Result(name, len(latencies) + errors, errors, seconds, latencies)
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values) if values else float("nan")
+    return Result(name, len(latencies) + errors, errors, (len(latencies) + errors) / seconds,
+                  percentile(latencies, 0.5), percentile(latencies, 0.99))

@@ -1,10 +1,8 @@
 """Gallery through the gateway with 10,000 models in the catalogue: first page and detail page."""
 
-import random
-
 import httpx
 
-from .common import HEADER, closed_loop, free_port, start_process, stop_process, wait_http
+from .common import HEADER, free_port, generator_name, load, start_process, stop_process, wait_http
 
 
 async def _measure(models: int, cache_seconds: str, seconds: float, concurrency: int,
@@ -22,16 +20,13 @@ async def _measure(models: int, cache_seconds: str, seconds: float, concurrency:
             pages = [await client.get("/api/gallery/models", params={"limit": 100, "offset": o})
                      for o in (0, 5000, 9900)]
         ids = [item["id"] for page in pages for item in page.json()["data"]["items"]]
-        first = await closed_loop(f"first page, {label}",
-                                  lambda c: c.get(f"{base}/api/gallery/models?limit=20&sortBy=latest"),
-                                  concurrency=concurrency, seconds=seconds)
-        rows = [first]
+        rows = [await load(f"first page, {label}", base,
+                           ["/api/gallery/models?limit=20&sortBy=latest"],
+                           concurrency=concurrency, seconds=seconds)]
         if cache_seconds != "0":
-            detail = await closed_loop(
-                "detail page (random of 300 ids)",
-                lambda c: c.get(f"{base}/api/gallery/models/{random.choice(ids)}"),
-                concurrency=concurrency, seconds=seconds)
-            rows.append(detail)
+            rows.append(await load("detail page (random of 300 ids)", base,
+                                   [f"/api/gallery/models/{i}" for i in ids],
+                                   concurrency=concurrency, seconds=seconds))
         return rows
     finally:
         stop_process(gateway)
@@ -43,5 +38,6 @@ async def run(models: int = 10_000, seconds: float = 5.0, concurrency: int = 16)
     rows += await _measure(models, "0", seconds, concurrency, "list cache off")
     return "\n".join([
         f"### Gallery through the gateway ({models:,} public models, in-process store, "
-        f"{concurrency} concurrent clients, {seconds:.0f} s each)", "", HEADER,
+        f"{concurrency} connections, {seconds:.0f} s each; gallery and gateway on core 0, "
+        f"load from {generator_name()})", "", HEADER,
         *(r.row() for r in rows)])

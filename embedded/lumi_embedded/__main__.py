@@ -31,7 +31,12 @@ def main() -> None:
     data_dir = Path(os.environ.get("LUMI_DATA_DIR", "./var")).resolve()
     configure_logging("embedded", os.environ.get("LOG_LEVEL", "INFO"),
                       os.environ.get("LOG_FORMAT", "auto"))
-    asyncio.run(main_async(data_dir, port, host))
+    try:
+        import uvloop
+    except ImportError:  # not on every platform; the stdlib loop works too, only slower
+        asyncio.run(main_async(data_dir, port, host))
+    else:
+        uvloop.run(main_async(data_dir, port, host))
 
 
 if __name__ == "__main__":

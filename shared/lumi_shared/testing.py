@@ -43,28 +43,51 @@ async def wait_for(predicate: Callable[[], Awaitable[Any] | Any], timeout: float
         await asyncio.sleep(interval)
 
 
+class _Served:
+    """One app under a real uvicorn server on a free loopback port."""
+
+    def __init__(self, app: Any, host: str) -> None:
+        import socket
+
+        import uvicorn
+
+        self.sock = socket.socket()
+        self.sock.bind((host, 0))
+        self.url = f"http://{host}:{self.sock.getsockname()[1]}"
+        config = uvicorn.Config(app, log_config=None, lifespan="on", timeout_graceful_shutdown=1)
+        self.server = uvicorn.Server(config)
+        self.server.capture_signals = _no_signals  # type: ignore[method-assign]
+        self.task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        self.task = asyncio.create_task(self.server.serve(sockets=[self.sock]))
+        await wait_for(lambda: self.server.started or self.task.done(), timeout=10)
+        if self.task.done():
+            self.task.result()
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        if self.task:
+            await asyncio.wait_for(self.task, 10)
+        self.sock.close()
+
+
+@asynccontextmanager
+async def serve_apps(apps: dict[str, Any], host: str = "127.0.0.1") -> AsyncIterator[dict[str, str]]:
+    """Run several apps under real servers at once; yields {name: base URL}."""
+    served = {name: _Served(app, host) for name, app in apps.items()}
+    try:
+        await asyncio.gather(*(s.start() for s in served.values()))
+        yield {name: s.url for name, s in served.items()}
+    finally:
+        await asyncio.gather(*(s.stop() for s in served.values()), return_exceptions=True)
+
+
 @asynccontextmanager
 async def serve_app(app: Any, host: str = "127.0.0.1") -> AsyncIterator[str]:
     """Run `app` under a real uvicorn server on a free port; yields its base URL."""
-    import socket
-
-    import uvicorn
-
-    sock = socket.socket()
-    sock.bind((host, 0))
-    config = uvicorn.Config(app, log_config=None, lifespan="on", timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    server.capture_signals = _no_signals  # type: ignore[method-assign]
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        await wait_for(lambda: server.started or task.done(), timeout=10)
-        if task.done():
-            task.result()
-        yield f"http://{host}:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
-        sock.close()
+    async with serve_apps({"app": app}, host) as urls:
+        yield urls["app"]
 
 
 @contextmanager

@@ -7,25 +7,21 @@ import re
 from pathlib import Path
 from typing import Any
 
-import httpx
 import yaml
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from starlette.staticfiles import StaticFiles
-
 from lumi_shared.contracts import Event, SessionRevoked
 from lumi_shared.errors import (
     Forbidden,
     NotFound,
     ServiceUnavailable,
     Unauthorized,
-    UpstreamError,
-    UpstreamTimeout,
 )
 from lumi_shared.identity import IDENTITY_HEADER, sign_identity
 from lumi_shared.internal import InternalClient
 from lumi_shared.service import build_infra, create_service_app, serve, setup_logging
+from starlette.staticfiles import StaticFiles
 
 from . import openapi
 from .config import Settings
@@ -47,19 +43,17 @@ for _ext, _type in ((".glb", "model/gltf-binary"), (".gltf", "model/gltf+json"),
 class Gateway:
     """Everything a request handler needs, built once per app."""
 
-    def __init__(self, settings: Settings, transports: dict[str, httpx.AsyncBaseTransport]) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.table = RouteTable(ROUTES)
         self.policy = OriginPolicy(settings.CORS_ORIGINS, settings.allow_localhost)
         self.upstreams = Upstreams(settings.service_urls(),
                                    connect_timeout=settings.UPSTREAM_CONNECT_TIMEOUT,
                                    timeout=settings.UPSTREAM_TIMEOUT,
-                                   max_connections=settings.UPSTREAM_MAX_CONNECTIONS,
-                                   transports=transports)
+                                   max_connections=settings.UPSTREAM_MAX_CONNECTIONS)
         self.resolver = SessionResolver(
             InternalClient(settings.AUTH_URL, caller="gateway", secret=settings.IDENTITY_SECRET,
-                           max_connections=settings.UPSTREAM_MAX_CONNECTIONS,
-                           transport=transports.get("auth")),
+                           max_connections=settings.UPSTREAM_MAX_CONNECTIONS),
             ttl=settings.SESSION_CACHE_TTL, max_size=settings.SESSION_CACHE_SIZE)
         self.hub = SseHub(buffer=settings.SSE_CLIENT_BUFFER, max_clients=settings.SSE_MAX_CLIENTS)
 
@@ -103,8 +97,8 @@ class Gateway:
         return headers
 
     async def service_ready(self, name: str) -> bool:
-        response = await self.upstreams.clients[name].get("/readyz", timeout=2.0)
-        return response.status_code == 200
+        status, _ = await self.upstreams.get_json(name, "/readyz", timeout=2.0)
+        return status == 200
 
 
 def _router(gw: Gateway) -> APIRouter:
@@ -112,11 +106,11 @@ def _router(gw: Gateway) -> APIRouter:
 
     @router.get("/openapi.json", include_in_schema=False)
     async def openapi_json() -> JSONResponse:
-        return JSONResponse(await openapi.collect(gw.upstreams.clients))
+        return JSONResponse(await openapi.collect(gw.upstreams))
 
     @router.get("/api/openapi", include_in_schema=False)
     async def openapi_yaml() -> Response:
-        document = await openapi.collect(gw.upstreams.clients)
+        document = await openapi.collect(gw.upstreams)
         return Response(yaml.safe_dump(document, sort_keys=False, allow_unicode=True),
                         media_type="application/x-yaml",
                         headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"})
@@ -136,14 +130,15 @@ def _router(gw: Gateway) -> APIRouter:
         if client is None:
             raise ServiceUnavailable("Too many live connections, poll /status instead")
         try:
-            response = await forward_get(gw, request, caller, f"/api/tasks/{task_id}")
+            status, body = await gw.upstreams.get_json(
+                "generation", f"/api/tasks/{task_id}", headers=gw.upstream_headers(request, caller))
         except BaseException:
             gw.hub.unregister(client)
             raise
-        if response.status_code != 200:
+        if status != 200:
             gw.hub.unregister(client)
-            return JSONResponse(response.json(), status_code=response.status_code)
-        return gw.hub.stream(client, response.json()["data"], gw.settings.SSE_HEARTBEAT)
+            return JSONResponse(body, status_code=status)
+        return gw.hub.stream(client, body["data"], gw.settings.SSE_HEARTBEAT)
 
     @router.api_route("/api/{path:path}", include_in_schema=False,
                       methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
@@ -153,7 +148,7 @@ def _router(gw: Gateway) -> APIRouter:
         if route is None:
             raise NotFound(f"No route for {request.method} {path}")
         caller = await gw.caller(request, route.access)
-        return await forward(request, gw.upstreams.clients[route.service],
+        return await forward(request, gw.upstreams, route.service,
                              max_body=gw.settings.MAX_BODY_BYTES,
                              keep_credentials=route.service == "auth",
                              extra_headers=gw.upstream_headers(request, caller))
@@ -161,21 +156,10 @@ def _router(gw: Gateway) -> APIRouter:
     return router
 
 
-async def forward_get(gw: Gateway, request: Request, caller: Caller, path: str) -> httpx.Response:
-    try:
-        return await gw.upstreams.clients["generation"].get(
-            path, headers=gw.upstream_headers(request, caller))
-    except httpx.TimeoutException:
-        raise UpstreamTimeout() from None
-    except httpx.HTTPError:
-        raise UpstreamError("Upstream service unavailable") from None
-
-
-def create_app(settings: Settings | None = None, *, bus: Any = None,
-               transports: dict[str, httpx.AsyncBaseTransport] | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, bus: Any = None) -> FastAPI:
     settings = settings or Settings()
     infra = build_infra(settings, bus=bus, database=False)
-    gw = Gateway(settings, transports or {})
+    gw = Gateway(settings)
 
     async def subscribe() -> None:
         infra.bus.subscribe_broadcast("gateway", gw.on_event)

@@ -3,8 +3,8 @@
 import asyncio
 from typing import Any
 
-import httpx
 import structlog
+from lumi_shared.errors import AppError
 
 log = structlog.get_logger("lumi.gateway.openapi")
 
@@ -49,15 +49,16 @@ def merge(documents: dict[str, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-async def collect(clients: dict[str, httpx.AsyncClient], timeout: float = 3.0) -> dict[str, Any]:
-    async def one(name: str, client: httpx.AsyncClient) -> tuple[str, dict | None]:
+async def collect(upstreams: Any, timeout: float = 3.0) -> dict[str, Any]:
+    async def one(name: str) -> tuple[str, dict | None]:
         try:
-            response = await client.get("/openapi.json", timeout=timeout)
-            response.raise_for_status()
-            return name, response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            log.warning("openapi_unavailable", upstream=name, error=type(exc).__name__)
+            status, body = await upstreams.get_json(name, "/openapi.json", timeout=timeout)
+        except AppError as exc:
+            status, body = exc.status, None
+        if status != 200 or not isinstance(body, dict):
+            log.warning("openapi_unavailable", upstream=name, status_code=status)
             return name, None
+        return name, body
 
-    results = await asyncio.gather(*(one(n, c) for n, c in clients.items()))
+    results = await asyncio.gather(*(one(n) for n in upstreams.urls))
     return merge({name: doc for name, doc in results if doc})

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from sse_starlette import EventSourceResponse, ServerSentEvent
-
 from lumi_shared import contracts as c
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 log = structlog.get_logger("lumi.gateway.sse")
 

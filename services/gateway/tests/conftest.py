@@ -1,7 +1,7 @@
 import hashlib
+import socket
 from dataclasses import dataclass, field
 
-import httpx
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from gateway.config import Settings
 from gateway.main import create_app
 from lumi_shared.identity import optional_user
+from lumi_shared.testing import serve_apps
 
 
 @dataclass
@@ -107,17 +108,30 @@ def fake_auth():
 
 
 @pytest.fixture
-def gateway_factory(fake_auth, tmp_path):
+def closed_url():
+    """An address where nothing listens: connections are refused at once."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+async def upstream_urls(fake_auth):
+    """Real local servers standing in for the five services."""
+    apps = {f"{name.upper()}_URL": echo_app(name)
+            for name in ("generation", "modeling", "printing", "gallery")}
+    async with serve_apps({**apps, "AUTH_URL": fake_auth.app()}) as urls:
+        yield urls
+
+
+@pytest.fixture
+def gateway_factory(upstream_urls, tmp_path):
     def make(**overrides):
-        transports = {name: httpx.ASGITransport(app=echo_app(name))
-                      for name in ("generation", "modeling", "printing", "gallery")}
-        transports["auth"] = httpx.ASGITransport(app=fake_auth.app())
-        transports.update(overrides.pop("transports", {}))
         settings = Settings(LUMI_ENV="test", LUMI_DATA_DIR=tmp_path, UPSTREAM_TIMEOUT=0.3,
-                            **{"AUTH_URL": "http://auth", "GENERATION_URL": "http://generation",
-                               "MODELING_URL": "http://modeling", "PRINTING_URL": "http://printing",
-                               "GALLERY_URL": "http://gallery", **overrides})
-        app = create_app(settings, transports=transports)
+                            **{**upstream_urls, **overrides})
+        app = create_app(settings)
         return app, app.state.infra.bus
 
     return make

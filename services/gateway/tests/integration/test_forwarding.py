@@ -104,19 +104,14 @@ async def test_body_over_the_limit_is_413_with_and_without_content_length(gatewa
         assert ok.json()["data"]["body_size"] == 1024
 
 
-async def test_upstream_down_is_502_and_hanging_upstream_is_504(gateway_factory):
-    class Down(httpx.AsyncBaseTransport):
-        async def handle_async_request(self, request):
-            raise httpx.ConnectError("refused")
-
+async def test_upstream_down_is_502_and_hanging_upstream_is_504(gateway_factory, closed_url):
     async def never_answer(reader, writer):
         await reader.read(1 << 16)
         await asyncio.sleep(30)
 
     hanging = await asyncio.start_server(never_answer, "127.0.0.1", 0)
     port = hanging.sockets[0].getsockname()[1]
-    app, _ = gateway_factory(transports={"generation": Down(), "modeling": None},
-                             MODELING_URL=f"http://127.0.0.1:{port}")
+    app, _ = gateway_factory(GENERATION_URL=closed_url, MODELING_URL=f"http://127.0.0.1:{port}")
     async with hanging, running(app) as client:
         down = await client.get("/api/tasks", headers=BEARER)
         assert down.status_code == 502
@@ -126,12 +121,8 @@ async def test_upstream_down_is_502_and_hanging_upstream_is_504(gateway_factory)
         assert hung.status_code == 504 and hung.json()["code"] == "UPSTREAM_TIMEOUT"
 
 
-async def test_auth_down_makes_protected_routes_503_not_401(gateway_factory):
-    class Down(httpx.AsyncBaseTransport):
-        async def handle_async_request(self, request):
-            raise httpx.ConnectError("refused")
-
-    app, _ = gateway_factory(transports={"auth": Down()})
+async def test_auth_down_makes_protected_routes_503_not_401(gateway_factory, closed_url):
+    app, _ = gateway_factory(AUTH_URL=closed_url)
     async with running(app) as client:
         response = await client.get("/api/tasks", headers=BEARER)
         assert response.status_code == 503
@@ -152,18 +143,15 @@ async def test_session_lookups_are_cached_and_evicted_by_session_revoked(gateway
         assert (await client.get("/api/tasks", headers=BEARER)).status_code == 401
 
 
-async def test_readyz_reports_every_service_and_is_503_when_one_is_down(gateway_factory):
-    class Down(httpx.AsyncBaseTransport):
-        async def handle_async_request(self, request):
-            raise httpx.ConnectError("refused")
-
+async def test_readyz_reports_every_service_and_is_503_when_one_is_down(gateway_factory,
+                                                                        closed_url):
     app, _ = gateway_factory()
     async with running(app) as client:
         ready = await client.get("/readyz")
         assert ready.status_code == 200
         assert set(ready.json()["data"]["checks"]) == {
             "broker", "auth", "generation", "modeling", "printing", "gallery"}
-    app, _ = gateway_factory(transports={"gallery": Down()})
+    app, _ = gateway_factory(GALLERY_URL=closed_url)
     async with running(app) as client:
         ready = await client.get("/readyz")
         assert ready.status_code == 503 and ready.json()["data"]["checks"]["gallery"] is False

@@ -46,9 +46,9 @@ async def read_frames(response: httpx.Response, count: int) -> list[tuple[str, s
 
 
 @pytest.fixture
-def sse_gateway(gateway_factory):
-    return gateway_factory(transports={"generation": httpx.ASGITransport(app=fake_generation())},
-                           SSE_HEARTBEAT=0.3)
+async def sse_gateway(gateway_factory):
+    async with serve_app(fake_generation()) as generation_url:
+        yield gateway_factory(GENERATION_URL=generation_url, SSE_HEARTBEAT=0.3)
 
 
 async def test_owner_gets_init_then_task_events_in_order(sse_gateway):
