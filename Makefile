@@ -25,8 +25,11 @@ install: $(VENV)/.installed  ## create .venv with every service, shared and the 
 run: install  ## the whole system in one process on http://localhost:$(PORT)
 	PORT=$(PORT) $(BIN)/python -m lumi_embedded
 
-test: install  ## every test; the rabbit tests run when RABBITMQ_URL is set (CI sets it)
+test: install lint  ## lint, then every test; the rabbit tests run when RABBITMQ_URL is set (CI sets it)
 	$(BIN)/pytest
+
+lint: install  ## ruff (pyflakes, pycodestyle, bugbear, import order)
+	$(BIN)/ruff check shared services embedded bench deploy tests conftest.py
 
 test-fast: install  ## unit + integration tiers only
 	$(BIN)/pytest -m "not rabbit and not mongo and not e2e"

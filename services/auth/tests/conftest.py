@@ -19,6 +19,7 @@ from lumi_shared.docstore import InMemoryClient
 from lumi_shared.identity import service_identity_header
 from lumi_shared.testing import running, wait_for
 
+
 class FakeClock:
     def __init__(self) -> None:
         self.now = datetime.now(UTC).replace(microsecond=0)

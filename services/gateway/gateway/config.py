@@ -1,9 +1,10 @@
 import json
 from typing import Annotated
 
-from lumi_shared.settings import BaseServiceSettings
 from pydantic import field_validator
 from pydantic_settings import NoDecode
+
+from lumi_shared.settings import BaseServiceSettings
 
 
 class Settings(BaseServiceSettings):

@@ -3,8 +3,9 @@
 import json
 import re
 
-from lumi_shared.http import fail_body
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from lumi_shared.http import fail_body
 
 _LOCALHOST = re.compile(r"^http://(localhost|127\.0\.0\.1)(:\d{1,5})?$")
 ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"

@@ -11,6 +11,8 @@ import yaml
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.staticfiles import StaticFiles
+
 from lumi_shared.contracts import Event, SessionRevoked
 from lumi_shared.errors import (
     Forbidden,
@@ -21,7 +23,6 @@ from lumi_shared.errors import (
 from lumi_shared.identity import IDENTITY_HEADER, sign_identity
 from lumi_shared.internal import InternalClient
 from lumi_shared.service import build_infra, create_service_app, serve, setup_logging
-from starlette.staticfiles import StaticFiles
 
 from . import openapi
 from .config import Settings

@@ -4,6 +4,7 @@ import asyncio
 from typing import Any
 
 import structlog
+
 from lumi_shared.errors import AppError
 
 log = structlog.get_logger("lumi.gateway.openapi")

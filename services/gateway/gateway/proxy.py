@@ -10,10 +10,11 @@ import asyncio
 
 import aiohttp
 import structlog
-from lumi_shared.errors import PayloadTooLarge, UpstreamError, UpstreamTimeout
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+
+from lumi_shared.errors import PayloadTooLarge, UpstreamError, UpstreamTimeout
 
 log = structlog.get_logger("lumi.gateway.proxy")
 

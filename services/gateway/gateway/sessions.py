@@ -9,9 +9,10 @@ from enum import Enum
 
 import httpx
 import structlog
+from starlette.requests import Request
+
 from lumi_shared.identity import Identity
 from lumi_shared.internal import InternalClient
-from starlette.requests import Request
 
 log = structlog.get_logger("lumi.gateway.sessions")
 

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from lumi_shared import contracts as c
 from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from lumi_shared import contracts as c
 
 log = structlog.get_logger("lumi.gateway.sse")
 

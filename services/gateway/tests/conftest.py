@@ -36,7 +36,7 @@ class FakeAuth:
                 "session_id": hashlib.sha256(token.encode()).hexdigest(),
                 "expires_at": "2099-01-01T00:00:00Z"}}
 
-        @app.api_route("/api/auth/{rest:path}", methods=["GET", "POST"])
+        @app.api_route("/api/auth/{rest:path}", methods=["GET", "POST"], include_in_schema=False)
         async def auth_echo(request: Request, rest: str):
             if rest == "login":
                 response = JSONResponse({"status": "success", "data": {}})

@@ -3,9 +3,10 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
 from lumi_shared.http import ok
 from lumi_shared.identity import CurrentUser, ServiceCaller
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from . import service
 from .domain import SortBy, Visibility

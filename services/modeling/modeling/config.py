@@ -2,8 +2,9 @@
 
 from typing import Literal
 
-from lumi_shared.settings import BaseServiceSettings
 from pydantic import model_validator
+
+from lumi_shared.settings import BaseServiceSettings
 
 
 class Settings(BaseServiceSettings):

@@ -8,9 +8,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from pymongo import ReturnDocument
+
 from lumi_shared.errors import Conflict
 from lumi_shared.messaging import with_outbox
-from pymongo import ReturnDocument
 
 from .domain import ACTIVE, JobStatus, SortBy, Visibility
 from .transitions import Change

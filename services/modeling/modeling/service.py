@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from pymongo.errors import DuplicateKeyError
+
 from lumi_shared.contracts import ImageSelected, TaskDeleted
 from lumi_shared.errors import PoisonMessage
-from pymongo.errors import DuplicateKeyError
 
 from . import transitions
 from .domain import (

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
+
 from lumi_shared.contracts import ModelFiles
 from lumi_shared.storage import content_type_for
 

@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+from PIL import Image, ImageDraw
+
 from lumi_shared.contracts import Event, ImageSelected, TaskDeleted, uuid7
 from lumi_shared.docstore import InMemoryClient
 from lumi_shared.messaging import InMemoryBus
@@ -14,7 +16,6 @@ from lumi_shared.storage import LocalObjectStorage
 from lumi_shared.testing import running, wait_for
 from modeling.config import Settings
 from modeling.main import create_app
-from PIL import Image, ImageDraw
 
 FILES_BASE = "http://files.test/files"
 

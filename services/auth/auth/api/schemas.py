@@ -3,9 +3,10 @@
 import re
 from typing import Annotated, Any
 
-from lumi_shared.timeutil import iso
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
+
+from lumi_shared.timeutil import iso
 
 from ..domain import CodePurpose, LedgerEntry, User
 from ..security import BadEmail, normalize_email

@@ -5,8 +5,15 @@ from collections import Counter
 
 import pytest
 
-from auth.security import (BadEmail, code_matches, hash_code, new_code, new_session_token,
-                           normalize_email, session_id)
+from auth.security import (
+    BadEmail,
+    code_matches,
+    hash_code,
+    new_code,
+    new_session_token,
+    normalize_email,
+    session_id,
+)
 
 
 @pytest.mark.parametrize("length", [4, 6, 8])

@@ -6,10 +6,10 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from gateway.config import Settings
 from lumi_shared import contracts as c
 from lumi_shared.identity import optional_user
 from lumi_shared.testing import serve_app, wait_for
-from gateway.config import Settings
 
 BEARER = {"authorization": "Bearer good-token"}
 

@@ -1,5 +1,5 @@
-from lumi_shared import contracts as c
 from gateway.sse import _CLOSE, SseHub, to_sse
+from lumi_shared import contracts as c
 
 
 def generating(task="t1", user="u1", index=0):

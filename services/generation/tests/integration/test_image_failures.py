@@ -3,9 +3,9 @@ FAILED visibly, the user's image retry, and the prompt-variant fallback."""
 
 import asyncio
 
-from lumi_shared.testing import as_user
 from generation.providers.base import ProviderError
 from generation.providers.simulated import render
+from lumi_shared.testing import as_user
 
 VARIANTS = [f"variant {i}" for i in range(4)]
 

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+
 from generation.domain.clock import next_updated_at, parse_timestamp
 from lumi_shared.timeutil import iso
 

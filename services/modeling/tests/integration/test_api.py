@@ -1,6 +1,7 @@
 """Own-model endpoints: lists, edits, visibility, deletion, ownership and validation."""
 
 import pytest
+
 from lumi_shared.contracts import ModelDeleted, ModelReady, ModelUpdated
 from lumi_shared.identity import service_identity_header
 from lumi_shared.settings import DEV_SECRET

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import httpx
+
 from lumi_shared.testing import wait_for
 
 

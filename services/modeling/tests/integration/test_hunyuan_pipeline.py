@@ -6,6 +6,7 @@ import json
 
 import httpx
 import pytest
+
 from lumi_shared.contracts import ModelFailed, ModelGenerating, ModelReady
 from lumi_shared.testing import running
 from modeling.fetch import SafeFetcher

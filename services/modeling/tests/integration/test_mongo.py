@@ -5,9 +5,10 @@ import asyncio
 import uuid
 
 import pytest
+from pymongo import AsyncMongoClient
+
 from lumi_shared.contracts import ModelReady, ModelUpdated
 from lumi_shared.testing import as_user, running
-from pymongo import AsyncMongoClient
 
 pytestmark = pytest.mark.mongo
 

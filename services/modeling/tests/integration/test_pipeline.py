@@ -5,6 +5,7 @@ import io
 
 import numpy as np
 import trimesh
+
 from lumi_shared.contracts import ModelGenerating, ModelProgressed, ModelReady
 from lumi_shared.testing import as_user, wait_for
 from modeling.mesh import check_mesh

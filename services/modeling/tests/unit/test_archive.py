@@ -5,6 +5,7 @@ import struct
 import zipfile
 
 import pytest
+
 from modeling.providers.archive import ArchiveError, ArchiveLimits, extract_model_archive, is_zip
 
 OBJ = b"mtllib mesh_0.mtl\nv 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n"

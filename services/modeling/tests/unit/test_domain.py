@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
+
 from lumi_shared.contracts import ModelFiles, ModelReady, ModelUpdated
 from modeling import transitions
 from modeling.config import Settings

@@ -4,6 +4,7 @@ import ipaddress
 
 import httpx
 import pytest
+
 from modeling.fetch import (
     BlockedURL,
     FetchError,

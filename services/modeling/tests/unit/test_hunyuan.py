@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import httpx
 import numpy as np
 import pytest
+
 from modeling.fetch import SafeFetcher
 from modeling.mesh import check_mesh, relief_mesh
 from modeling.mesh.formats import read_stl, write_mtl, write_obj

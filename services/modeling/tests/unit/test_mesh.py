@@ -6,6 +6,8 @@ import struct
 import numpy as np
 import pytest
 import trimesh
+from PIL import Image
+
 from modeling.artifacts import build_relief, complete_from_obj, relief_glb, relief_obj_files
 from modeling.mesh import check_mesh, height_field, relief_mesh
 from modeling.mesh.formats import read_stl, write_obj, write_stl
@@ -13,7 +15,6 @@ from modeling.mesh.glb import BIN_CHUNK, JSON_CHUNK, read_accessor, read_glb, wr
 from modeling.mesh.objparse import ObjError, parse_obj
 from modeling.mesh.preview import texture_image
 from modeling.providers.base import GeneratedModel
-from PIL import Image
 
 
 @pytest.fixture
