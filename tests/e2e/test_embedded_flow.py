@@ -54,7 +54,7 @@ async def test_prompt_to_printable_model_with_polling_and_sse(embedded):
             assert response.status_code == 200 and response.headers["access-control-allow-origin"] == "*"
 
         gallery = await task_when_gallery(client, model["id"])
-        assert gallery["user"]["name"] and "@" not in gallery["user"]["name"]
+        assert gallery["user"]["name"] and "maker" not in gallery["user"]["name"]
 
 
 async def task_when_gallery(client, model_id):

@@ -65,6 +65,11 @@ class User:
     def name(self) -> str:
         return self.nick_name or self.user_name
 
+    @property
+    def public_name(self) -> str:
+        """What strangers see (gallery): never derived from the e-mail address."""
+        return self.nick_name or f"Lumi user {self.id[-6:]}"
+
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> "User":
         return cls(id=str(doc["_id"]), email=doc["email"], user_name=doc.get("user_name") or "",

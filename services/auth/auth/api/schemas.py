@@ -107,7 +107,7 @@ def public_user(profile: Profile) -> dict[str, Any]:
 
 
 def summary_user(user: User) -> dict[str, Any]:
-    return {"id": user.id, "name": user.name, "avatar": user.avatar}
+    return {"id": user.id, "name": user.public_name, "avatar": user.avatar}
 
 
 def ledger_entry(entry: LedgerEntry) -> dict[str, Any]:

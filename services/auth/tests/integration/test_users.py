@@ -77,14 +77,15 @@ async def test_protected_routes_without_a_session_answer_401_unauthorized(client
             "message": "Please log in", "code": "UNAUTHORIZED"}}
 
 
-async def test_lookup_returns_public_summaries_of_known_ids(client, sign_in, as_service):
-    first = await _user_id(sign_in, "one@example.com")
+async def test_lookup_returns_public_summaries_never_derived_from_the_email(client, sign_in,
+                                                                          as_service):
+    first = await _user_id(sign_in, "one.secret@example.com")
     second = await _user_id(sign_in, "two@example.com")
     await client.post("/api/users/update", headers=as_user(second), json={"nick_name": "Two"})
     response = await client.post("/internal/users/lookup", headers=as_service,
                                  json={"ids": [first, second, "unknown", first]})
     assert response.json()["data"] == {
-        first: {"id": first, "name": "one", "avatar": None},
+        first: {"id": first, "name": f"Lumi user {first[-6:]}", "avatar": None},
         second: {"id": second, "name": "Two", "avatar": None}}
 
 
