@@ -24,8 +24,26 @@ def _rename_refs(node: Any, prefix: str) -> Any:
     return node
 
 
+GATEWAY_PATHS: dict[str, Any] = {
+    "/api/tasks/{task_id}/events": {"get": {
+        "tags": ["tasks"], "summary": "Live task progress (Server-Sent Events)",
+        "description": "Owner only. Events: task:init (the full task) first, then image:generating, "
+                       "image:completed, image:failed, task:updated, model:generating, "
+                       "model:progress, model:completed, model:failed, print:submitted, "
+                       "print:status, task:deleted; `:keep-alive` comments as heartbeat.",
+        "parameters": [{"name": "task_id", "in": "path", "required": True,
+                        "schema": {"type": "string"}}],
+        "responses": {
+            "200": {"description": "An event stream",
+                    "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+            "401": {"description": "Not logged in"},
+            "404": {"description": "No such task for this user"},
+            "503": {"description": "Too many live connections on this gateway"}}}},
+}
+
+
 def merge(documents: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    paths: dict[str, Any] = {}
+    paths: dict[str, Any] = dict(GATEWAY_PATHS)
     schemas: dict[str, Any] = {}
     for service, doc in sorted(documents.items()):
         prefix = f"{service}_"

@@ -166,6 +166,7 @@ async def test_merged_openapi_is_served_as_yaml_and_json_with_docs(gateway_facto
         assert response.headers["content-type"].startswith("application/x-yaml")
         document = yaml.safe_load(response.text)
         assert "/api/gallery/thing" in document["paths"] and "/internal/x" not in document["paths"]
+        assert "text/event-stream" in str(document["paths"]["/api/tasks/{task_id}/events"])
         ref = document["paths"]["/api/gallery/thing"]["get"]["responses"]["200"]["content"][
             "application/json"]["schema"]["$ref"]
         assert ref == "#/components/schemas/gallery_Thing"
