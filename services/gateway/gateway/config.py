@@ -22,6 +22,11 @@ class Settings(BaseServiceSettings):
     # http://localhost:* and http://127.0.0.1:* are allowed too; defaults to on in dev profiles.
     CORS_ALLOW_LOCALHOST: bool | None = None
 
+    # Proxies in front of the gateway (CIDRs, e.g. the ingress pods). Only when the peer is one
+    # of them is X-Forwarded-For read, right to left, skipping trusted hops: the first other
+    # address is the client. Empty = the peer is the client (X-Forwarded-For is never trusted).
+    TRUSTED_PROXIES: Annotated[list[str], NoDecode] = []
+
     MAX_BODY_BYTES: int = 10 * 1024 * 1024
     UPSTREAM_CONNECT_TIMEOUT: float = 3.0
     UPSTREAM_TIMEOUT: float = 30.0
@@ -39,7 +44,7 @@ class Settings(BaseServiceSettings):
     # Folder served at /files when storage is local (default: $LUMI_DATA_DIR/files).
     FILES_DIR: str | None = None
 
-    @field_validator("CORS_ORIGINS", "SESSION_COOKIE_NAMES", mode="before")
+    @field_validator("CORS_ORIGINS", "SESSION_COOKIE_NAMES", "TRUSTED_PROXIES", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):

@@ -2,6 +2,7 @@
 CSRF and body limits, forwards `/api/...` by the route table, serves live progress (SSE),
 stored files, the merged OpenAPI, and readiness of the whole system."""
 
+import ipaddress
 import mimetypes
 import re
 from pathlib import Path
@@ -57,6 +58,7 @@ class Gateway:
                            max_connections=settings.UPSTREAM_MAX_CONNECTIONS),
             ttl=settings.SESSION_CACHE_TTL, max_size=settings.SESSION_CACHE_SIZE)
         self.hub = SseHub(buffer=settings.SSE_CLIENT_BUFFER, max_clients=settings.SSE_MAX_CLIENTS)
+        self.trusted_proxies = [ipaddress.ip_network(c, strict=False) for c in settings.TRUSTED_PROXIES]
 
     async def on_event(self, event: Event) -> None:
         if isinstance(event, SessionRevoked):
@@ -83,10 +85,11 @@ class Gateway:
         return self.policy.allowed(origin)
 
     def upstream_headers(self, request: Request, caller: Caller) -> dict[str, str]:
+        client_ip = self.client_ip(request)
         headers = {
             "x-request-id": request.scope.get("state", {}).get("request_id", ""),
-            "x-lumi-client-ip": request.client.host if request.client else "",
-            "x-forwarded-for": request.client.host if request.client else "",
+            "x-lumi-client-ip": client_ip,
+            "x-forwarded-for": client_ip,
             "x-forwarded-proto": request.url.scheme,
             "x-forwarded-host": request.headers.get("host", ""),
         }
@@ -97,9 +100,27 @@ class Gateway:
             headers["x-lumi-auth"] = "invalid"
         return headers
 
+    def client_ip(self, request: Request) -> str:
+        peer = request.client.host if request.client else ""
+        if not self.trusted_proxies or not _in(peer, self.trusted_proxies):
+            return peer
+        hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+        for hop in reversed(hops):
+            if not _in(hop, self.trusted_proxies):
+                return hop
+        return hops[0] if hops else peer
+
     async def service_ready(self, name: str) -> bool:
         status, _ = await self.upstreams.get_json(name, "/readyz", timeout=2.0)
         return status == 200
+
+
+def _in(address: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
 
 
 def _router(gw: Gateway) -> APIRouter:

@@ -199,3 +199,17 @@ async def test_a_cookie_set_for_one_caller_is_never_replayed_for_another(gateway
         assert "lumi_session=alice-token" in login.headers["set-cookie"]
         seen = (await bob.post("/api/auth/send-code", json={})).json()["data"]
         assert seen["cookie"] is None
+
+
+async def test_client_address_comes_from_x_forwarded_for_only_behind_a_trusted_proxy(gateway_factory):
+    spoof = {"x-forwarded-for": "6.6.6.6"}
+    app, _ = gateway_factory()
+    async with running(app) as client:
+        seen = (await client.get("/api/gallery/models", headers=spoof)).json()["data"]["headers"]
+        assert seen["x-lumi-client-ip"] == "127.0.0.1"
+    app, _ = gateway_factory(TRUSTED_PROXIES="127.0.0.0/8,10.0.0.0/8")
+    async with running(app) as client:
+        chain = {"x-forwarded-for": "6.6.6.6, 203.0.113.7, 10.1.2.3"}
+        seen = (await client.get("/api/gallery/models", headers=chain)).json()["data"]["headers"]
+        assert seen["x-lumi-client-ip"] == "203.0.113.7"
+        assert seen["x-forwarded-for"] == "203.0.113.7"
