@@ -103,10 +103,17 @@ def _compare(a: Any, b: Any, op: str) -> bool:
         return False
 
 
+_PLAIN = (str, int, float, bool)
+
+
 def _eq(a: Any, b: Any) -> bool:
     if b is None:
         return a is None or a is _MISSING
-    return a is not _MISSING and _normalize(a) == _normalize(b)
+    if a is _MISSING:
+        return False
+    if type(a) in _PLAIN and type(b) in _PLAIN:
+        return a == b
+    return _normalize(a) == _normalize(b)
 
 
 def _match_condition(values: list[Any], cond: Any) -> bool:
@@ -162,6 +169,25 @@ def _matches(doc: dict, flt: Mapping[str, Any] | None) -> bool:
         elif not _match_condition(_get_values(doc, key.split(".")), cond):
             return False
     return True
+
+
+def _compile(flt: Mapping[str, Any] | None):
+    """A predicate for `flt`: top-level equality on plain values is checked directly (the
+    common case of a listing), anything else by the general matcher."""
+    if not flt:
+        return lambda doc: True
+    plain = [(k, v) for k, v in flt.items()
+             if not k.startswith("$") and "." not in k and type(v) in _PLAIN]
+    rest = {k: v for k, v in flt.items() if (k, v) not in plain}
+
+    def predicate(doc: dict) -> bool:
+        for key, value in plain:
+            found = doc.get(key, _MISSING)
+            if found != value and not (isinstance(found, list) and value in found):
+                return False
+        return not rest or _matches(doc, rest)
+
+    return predicate
 
 
 def _parent(doc: dict, path: list[str], create: bool) -> tuple[Any, str] | None:
@@ -275,9 +301,11 @@ def _sort_docs(docs: list[dict], sort: Any) -> list[dict]:
     elif isinstance(sort, Mapping):
         sort = list(sort.items())
     for key, direction in reversed(list(sort)):
-        docs.sort(
-            key=lambda d, k=key: _sort_key(_get_values(d, k.split("."))[0]), reverse=direction < 0
-        )
+        path = key.split(".")
+        if len(path) == 1:
+            docs.sort(key=lambda d, k=key: _sort_key(d.get(k)), reverse=direction < 0)
+        else:
+            docs.sort(key=lambda d, p=path: _sort_key(_get_values(d, p)[0]), reverse=direction < 0)
     return docs
 
 
@@ -378,7 +406,8 @@ class InMemoryCollection:
         if flt and "_id" in flt and not isinstance(flt["_id"], dict):
             doc = self._docs.get(_normalize(flt["_id"]))
             return [doc] if doc is not None and _matches(doc, flt) else []
-        return [d for d in self._docs.values() if _matches(d, flt)]
+        predicate = _compile(flt)
+        return [d for d in self._docs.values() if predicate(d)]
 
     def _check_unique(self, doc: dict, ignore_id: Any = _MISSING) -> None:
         if doc["_id"] != ignore_id and doc["_id"] in self._docs:
