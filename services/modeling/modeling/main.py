@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from lumi_shared.fetch import SafeFetcher
 from lumi_shared.messaging import OutboxRelay, ProcessedEvents
 from lumi_shared.service import build_infra, create_service_app, serve, setup_logging
 from lumi_shared.storage import create_storage
@@ -9,7 +10,7 @@ from lumi_shared.storage import create_storage
 from . import api
 from .config import Settings
 from .consumers import subscriptions
-from .fetch import ImageLoader, SafeFetcher
+from .fetch import ImageLoader
 from .providers import create_provider
 from .repository import MongoModelRepository
 from .service import Deps

@@ -18,11 +18,11 @@ from typing import Any
 import structlog
 
 from lumi_shared.contracts import ModelFiles
+from lumi_shared.fetch import FetchError
 from lumi_shared.storage import content_type_for
 
 from . import transitions
 from .domain import ACTIVE, JobStatus, utcnow
-from .fetch import FetchError
 from .providers.base import GeneratedModel, ModelProvider, ProviderError, ProviderJob
 from .repository import ModelRepository, purge_time
 

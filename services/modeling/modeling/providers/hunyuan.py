@@ -17,8 +17,10 @@ from typing import Any
 import httpx
 import structlog
 
+from lumi_shared.fetch import FetchError
+
 from ..artifacts import complete_from_obj, open_image
-from ..fetch import FetchError, is_image
+from ..fetch import is_image
 from . import tc3
 from .archive import ArchiveLimits, extract_model_archive, is_zip
 from .base import GeneratedModel, JobReporter, ProviderError, ProviderJob

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from lumi_shared.contracts import ModelFailed, ModelGenerating, ModelReady
+from lumi_shared.fetch import SafeFetcher
 from lumi_shared.testing import running
-from modeling.fetch import SafeFetcher
 from modeling.providers.hunyuan import HunyuanClient, HunyuanProvider
 from modeling.providers.tc3 import Credentials
 

@@ -12,7 +12,7 @@ import httpx
 import numpy as np
 import pytest
 
-from modeling.fetch import SafeFetcher
+from lumi_shared.fetch import SafeFetcher
 from modeling.mesh import check_mesh, relief_mesh
 from modeling.mesh.formats import read_stl, write_mtl, write_obj
 from modeling.providers.archive import ArchiveLimits
