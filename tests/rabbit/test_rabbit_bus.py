@@ -10,7 +10,12 @@ from lumi_shared.contracts import ImageCompleted, TaskCreated
 from lumi_shared.errors import PoisonMessage
 from lumi_shared.messaging import Subscription
 from lumi_shared.messaging.rabbit import RabbitBus
-from lumi_shared.messaging.topology import EXCHANGE, dead_letter_queue_name, queue_name
+from lumi_shared.messaging.topology import (
+    EXCHANGE,
+    dead_letter_queue_arguments,
+    dead_letter_queue_name,
+    queue_name,
+)
 from lumi_shared.testing import wait_for
 
 pytestmark = pytest.mark.rabbit
@@ -108,6 +113,20 @@ async def test_a_message_that_always_fails_ends_in_the_dead_letter_queue(rabbit_
     message = await (await channel.declare_queue(dlq, passive=True)).get()
     assert message.headers["x-death"][0]["queue"] == queue
     await message.ack()
+
+
+async def test_dead_letter_queues_are_bounded(rabbit_url, broker):
+    channel, created = broker
+
+    async def never(event):
+        raise RuntimeError("unused")
+
+    bus, queue = await started_bus(rabbit_url, f"t{uuid.uuid4().hex[:8]}", never, created)
+    await bus.stop()
+    declared = await channel.declare_queue(dead_letter_queue_name(queue), durable=True,
+                                           arguments={"x-queue-type": "quorum",
+                                                      **dead_letter_queue_arguments()})
+    assert declared.declaration_result.message_count == 0  # same arguments: no conflict
 
 
 async def test_poison_messages_go_to_the_dead_letter_queue_after_one_delivery(rabbit_url, broker):

@@ -29,6 +29,7 @@ from .topology import (
     UNROUTED_EXCHANGE,
     UNROUTED_MAX_LENGTH,
     UNROUTED_QUEUE,
+    dead_letter_queue_arguments,
     dead_letter_queue_name,
     queue_arguments,
 )
@@ -117,7 +118,8 @@ class RabbitBus:
         await self.broker.declare_exchange(DLX)
         for name in self._queues:
             dlq = await self.broker.declare_queue(RabbitQueue(
-                dead_letter_queue_name(name), durable=True, queue_type=QueueType.QUORUM))
+                dead_letter_queue_name(name), durable=True, queue_type=QueueType.QUORUM,
+                arguments=dead_letter_queue_arguments()))
             await dlq.bind(DEAD_LETTER_EXCHANGE, routing_key=name)
 
     async def start(self) -> None:
@@ -144,3 +146,8 @@ class RabbitBus:
 
     async def ping(self) -> bool:
         return await self.broker.ping(timeout=2.0)
+
+    @property
+    def queue_names(self) -> list[str]:
+        """The durable queues this bus consumes from (for operators and tests)."""
+        return list(self._queues)

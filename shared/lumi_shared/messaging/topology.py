@@ -5,6 +5,9 @@ DEAD_LETTER_EXCHANGE = "lumi.events.dlx"
 UNROUTED_EXCHANGE = "lumi.events.unrouted"
 UNROUTED_QUEUE = "lumi.unrouted"
 UNROUTED_MAX_LENGTH = 10_000
+# Dead letters are kept for inspection, but bounded: past this the oldest are dropped, so a
+# poison storm cannot fill the broker's disk (RabbitMQ then blocks every publisher).
+DEAD_LETTER_MAX_LENGTH = 100_000
 
 
 def queue_name(service: str, routing_key: str) -> str:
@@ -14,6 +17,10 @@ def queue_name(service: str, routing_key: str) -> str:
 
 def dead_letter_queue_name(queue: str) -> str:
     return f"{queue}.dlq"
+
+
+def dead_letter_queue_arguments() -> dict:
+    return {"x-max-length": DEAD_LETTER_MAX_LENGTH, "x-overflow": "drop-head"}
 
 
 def queue_arguments(queue: str, delivery_limit: int) -> dict:
