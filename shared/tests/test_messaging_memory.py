@@ -194,3 +194,20 @@ async def test_a_failed_handler_is_not_marked_processed_so_the_redelivery_runs_i
     await wrapped(ev)
     await wrapped(ev)
     assert len(calls) == 2
+
+
+async def test_broadcast_delivery_keeps_publish_order_even_when_the_handler_yields():
+    bus = InMemoryBus()
+    seen = []
+
+    async def slow_then_fast(ev):
+        await asyncio.sleep(0.02 if ev.prompt == "0" else 0)
+        seen.append(ev.prompt)
+
+    bus.subscribe_broadcast("gw", slow_then_fast)
+    await bus.start()
+    for i in range(5):
+        await bus.publish(event(str(i)))
+    await bus.drain()
+    assert seen == ["0", "1", "2", "3", "4"]
+    await bus.stop()

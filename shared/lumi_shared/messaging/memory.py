@@ -18,8 +18,10 @@ log = structlog.get_logger("lumi.bus")
 
 
 class _Queue:
-    def __init__(self, name: str, pattern: str, handler: Handler, attempts: int) -> None:
+    def __init__(self, name: str, pattern: str, handler: Handler, attempts: int,
+                 concurrency: int) -> None:
         self.name, self.pattern, self.handler, self.attempts = name, pattern, handler, attempts
+        self.concurrency = concurrency
         self.messages: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self.workers: list[asyncio.Task] = []
         self.pending = 0  # queued or being handled
@@ -49,10 +51,11 @@ class InMemoryBus:
 
     def subscribe(self, subscription: Subscription) -> None:
         self._add(_Queue(subscription.queue, subscription.event.routing_key,
-                         subscription.handler, self.delivery_limit))
+                         subscription.handler, self.delivery_limit, self.concurrency))
 
     def subscribe_broadcast(self, name: str, handler: Handler) -> None:
-        self._add(_Queue(f"broadcast.{name}", "#", handler, 1))
+        # One worker: the gateway relays these to SSE clients in publish order.
+        self._add(_Queue(f"broadcast.{name}", "#", handler, 1, concurrency=1))
 
     def unsubscribe(self, name: str) -> None:
         queue = self._queues.pop(name, None) or self._queues.pop(f"broadcast.{name}", None)
@@ -108,7 +111,7 @@ class InMemoryBus:
 
     def _spawn(self, queue: _Queue) -> None:
         loop = asyncio.get_running_loop()
-        queue.workers = [loop.create_task(self._work(queue)) for _ in range(self.concurrency)]
+        queue.workers = [loop.create_task(self._work(queue)) for _ in range(queue.concurrency)]
 
     # -- lifecycle
 
