@@ -21,8 +21,12 @@ from lumi_shared.testing import running, wait_for
 
 
 class FakeClock:
+    # A fixed start, right after a day boundary: limits use fixed windows (hour, day), and a
+    # clock started from the real time made window-counting tests fail near the full hour.
+    START = datetime(2026, 6, 1, 0, 0, 30, tzinfo=UTC)
+
     def __init__(self) -> None:
-        self.now = datetime.now(UTC).replace(microsecond=0)
+        self.now = self.START
 
     def __call__(self) -> datetime:
         return self.now
