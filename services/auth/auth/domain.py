@@ -7,17 +7,13 @@ from enum import StrEnum
 from typing import Any
 
 from lumi_shared.errors import AppError
+from lumi_shared.timeutil import as_utc
 
 Clock = Callable[[], datetime]
 
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
-
-
-def aware(value: datetime) -> datetime:
-    """Datetimes read back from a client without `tz_aware` are naive UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class CodePurpose(StrEnum):
@@ -79,7 +75,7 @@ class User:
 
 
 def _opt(value: datetime | None) -> datetime | None:
-    return aware(value) if value else None
+    return as_utc(value) if value else None
 
 
 def role_for(email: str, admin_emails: frozenset[str]) -> Role:
@@ -127,7 +123,7 @@ class LedgerEntry:
     def from_doc(cls, doc: dict[str, Any]) -> "LedgerEntry":
         return cls(id=doc["_id"], user_id=doc["user_id"], kind=EntryKind(doc["kind"]),
                    amount=doc["amount"], reason=doc.get("reason", ""),
-                   idempotency_key=doc["idempotency_key"], created_at=aware(doc["created_at"]),
+                   idempotency_key=doc["idempotency_key"], created_at=as_utc(doc["created_at"]),
                    balance_after=doc.get("balance_after"))
 
 

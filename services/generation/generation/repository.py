@@ -17,9 +17,10 @@ from pymongo import DESCENDING, ReturnDocument
 
 from lumi_shared.errors import ServiceUnavailable
 from lumi_shared.messaging import outbox_entry, with_outbox
+from lumi_shared.timeutil import as_utc
 
 from .domain import FAILED_STATUSES, Change, RequestStatus
-from .domain.clock import as_utc, next_updated_at, utcnow_ms
+from .domain.clock import next_updated_at, utcnow_ms
 
 Command = Callable[[dict[str, Any], datetime], Change | None]
 HIDDEN = {"outbox": 0, "outbox_parked": 0}

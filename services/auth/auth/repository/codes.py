@@ -11,7 +11,9 @@ from typing import Any, Protocol
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from ..domain import CodePurpose, aware
+from lumi_shared.timeutil import as_utc
+
+from ..domain import CodePurpose
 
 
 @dataclass(frozen=True)
@@ -83,5 +85,5 @@ class MongoCodeRepository:
 def _code(doc: dict[str, Any]) -> StoredCode:
     return StoredCode(email=doc["_id"], code_id=doc["code_id"], code_hash=doc["code_hash"],
                       purpose=CodePurpose(doc["purpose"]), attempts=doc.get("attempts", 0),
-                      sent_at=aware(doc["sent_at"]), expires_at=aware(doc["expires_at"]),
+                      sent_at=as_utc(doc["sent_at"]), expires_at=as_utc(doc["expires_at"]),
                       used=bool(doc.get("used")))

@@ -5,8 +5,9 @@ from typing import Any, Protocol
 
 from lumi_shared.contracts import SessionRevoked
 from lumi_shared.messaging import with_outbox
+from lumi_shared.timeutil import as_utc
 
-from ..domain import Session, aware
+from ..domain import Session
 
 # Expired sessions stay a day (audit, a late logout still finds them), then TTL removes them.
 RETENTION_SECONDS = 24 * 3600
@@ -51,5 +52,5 @@ class MongoSessionRepository:
 
 def _session(doc: dict[str, Any]) -> Session:
     revoked = doc.get("revoked_at")
-    return Session(id=doc["_id"], user_id=doc["user_id"], expires_at=aware(doc["expires_at"]),
-                   revoked_at=aware(revoked) if revoked else None)
+    return Session(id=doc["_id"], user_id=doc["user_id"], expires_at=as_utc(doc["expires_at"]),
+                   revoked_at=as_utc(revoked) if revoked else None)

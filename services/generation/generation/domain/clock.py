@@ -2,17 +2,14 @@
 
 from datetime import UTC, datetime, timedelta
 
+from lumi_shared.timeutil import as_utc
+
 ONE_MS = timedelta(milliseconds=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def truncate_ms(value: datetime) -> datetime:
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
-
-
-def as_utc(value: datetime) -> datetime:
-    """Datetimes read back from a client without `tz_aware` are naive UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def utcnow_ms() -> datetime:

@@ -18,8 +18,8 @@ from lumi_shared.contracts import (
     PrintSubmitted,
     TaskFailed,
 )
+from lumi_shared.timeutil import as_utc
 
-from .clock import as_utc
 from .enums import MODEL_ACTIVE_STATUSES, JobStatus, RequestPhase, RequestStatus
 from .task import Change
 
