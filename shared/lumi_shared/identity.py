@@ -73,6 +73,17 @@ def service_identity_header(service: str, secret: str) -> dict[str, str]:
     return {IDENTITY_HEADER: sign_identity(Identity(f"service:{service}", SERVICE_ROLE), secret)}
 
 
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <t>` header, or None. Clients store the login
+    answer ("Bearer <t>") verbatim and prefix it again, so repeated prefixes are removed."""
+    value = (authorization or "").strip()
+    if value[:7].lower() != "bearer ":
+        return None
+    while value[:7].lower() == "bearer ":
+        value = value[7:].strip()
+    return value or None
+
+
 def _identity(request: Request) -> Identity | None:
     if "lumi_identity" in request.scope:
         return request.scope["lumi_identity"]

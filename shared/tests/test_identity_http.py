@@ -125,3 +125,13 @@ async def test_readyz_is_503_when_a_dependency_is_down():
 def test_dev_secret_is_only_a_dev_default():
     assert BaseServiceSettings().IDENTITY_SECRET == DEV_SECRET
     assert time.time() > 0
+
+
+def test_bearer_token_strips_repeated_prefixes_and_refuses_other_schemes():
+    from lumi_shared.identity import bearer_token
+
+    assert bearer_token("Bearer abc") == "abc"
+    assert bearer_token("bearer Bearer  abc ") == "abc"
+    assert bearer_token("Basic abc") is None
+    assert bearer_token("Bearer ") is None
+    assert bearer_token(None) is None

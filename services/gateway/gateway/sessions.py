@@ -11,7 +11,7 @@ import httpx
 import structlog
 from starlette.requests import Request
 
-from lumi_shared.identity import Identity
+from lumi_shared.identity import Identity, bearer_token
 from lumi_shared.internal import InternalClient
 
 log = structlog.get_logger("lumi.gateway.sessions")
@@ -38,14 +38,8 @@ def token_hash(token: str) -> str:
 
 
 def extract_token(request: Request, cookie_names: list[str]) -> tuple[str | None, CredentialSource]:
-    header = request.headers.get("authorization", "")
-    if header[:7].lower() == "bearer ":
-        token = header[7:].strip()
-        # Clients store the login answer verbatim, so "Bearer Bearer <t>" can happen.
-        if token[:7].lower() == "bearer ":
-            token = token[7:].strip()
-        if token:
-            return token, CredentialSource.HEADER
+    if token := bearer_token(request.headers.get("authorization")):
+        return token, CredentialSource.HEADER
     for name in cookie_names:
         if token := request.cookies.get(name):
             return token, CredentialSource.COOKIE

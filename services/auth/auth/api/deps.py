@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from lumi_shared.errors import Unauthorized
-from lumi_shared.identity import Identity, optional_user
+from lumi_shared.identity import Identity, bearer_token, optional_user
 
 from ..components import Components
 from ..config import COOKIE_BASE_NAME, HOST_PREFIX
@@ -27,13 +27,8 @@ def client_ip(request: Request) -> str:
 
 def presented_token(request: Request) -> str | None:
     """The session token from `Authorization: Bearer` or either cookie name, if any."""
-    value = request.headers.get("authorization", "").strip()
-    if value[:7].lower() == "bearer ":
-        # Clients store the login answer ("Bearer <t>") verbatim: "Bearer Bearer <t>" happens.
-        while value[:7].lower() == "bearer ":
-            value = value[7:].strip()
-        if value:
-            return value[:512]
+    if token := bearer_token(request.headers.get("authorization")):
+        return token[:512]
     settings = request.app.state.auth.settings
     base = settings.SESSION_COOKIE_NAME.removeprefix(HOST_PREFIX)
     for name in (settings.session_cookie_name, f"{HOST_PREFIX}{base}", base,
