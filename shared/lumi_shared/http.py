@@ -2,19 +2,17 @@
 
 import re
 import uuid
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import AppError
 
-T = TypeVar("T")
 log = structlog.get_logger("lumi.http")
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -27,23 +25,6 @@ _HTTP_CODES = {
     503: "SERVICE_UNAVAILABLE", 504: "UPSTREAM_TIMEOUT",
 }
 
-
-class JSend(BaseModel, Generic[T]):
-    """Success envelope: `{"status": "success", "data": ...}`."""
-
-    status: Literal["success"] = "success"
-    data: T
-
-
-class FailData(BaseModel):
-    message: str
-    code: str
-    details: Any = None
-
-
-class JSendFail(BaseModel):
-    status: Literal["fail"] = "fail"
-    data: FailData
 
 
 def ok(data: Any) -> dict[str, Any]:

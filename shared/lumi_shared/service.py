@@ -3,7 +3,7 @@ error mapping and request ids. Each service's `main.create_app` builds on `creat
 
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -31,7 +31,6 @@ class Infra:
     bus: Any
     owns_mongo: bool = True
     owns_bus: bool = True
-    hooks_started: list[Hook] = field(default_factory=list)
 
     @property
     def db(self) -> Any:
