@@ -1,50 +1,20 @@
 """Task storage: one document per task, its images and summaries embedded, its outbox inside.
 
-Works on PyMongo's `AsyncMongoClient` and on the in-process store alike. Every change is a
-compare-and-set on `rev` (read, compute in Python, write guarded by the revision read), which
-makes each command see the current state without transactions and lets `updatedAt` strictly
-increase on every write.
+Works on PyMongo's `AsyncMongoClient` and on the in-process store alike. Every change goes
+through `lumi_shared.aggregate.AggregateStore` (guarded by `rev`); this module adds the task
+queries and the strictly increasing `updatedAt` stamped on every write.
 """
 
-import asyncio
-import random
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from pymongo import DESCENDING, ReturnDocument
+from pymongo import DESCENDING
 
-from lumi_shared.errors import ServiceUnavailable
-from lumi_shared.messaging import outbox_entry, with_outbox
-from lumi_shared.timeutil import as_utc
+from lumi_shared.aggregate import HIDDEN, AggregateStore, Mutation, Transition, load
 
-from .domain import FAILED_STATUSES, Change, RequestStatus
+from .domain import FAILED_STATUSES, RequestStatus
 from .domain.clock import next_updated_at, utcnow_ms
-
-Command = Callable[[dict[str, Any], datetime], Change | None]
-HIDDEN = {"outbox": 0, "outbox_parked": 0}
-MAX_ATTEMPTS = 50
-
-
-@dataclass
-class Mutation:
-    doc: dict[str, Any]
-    change: Change | None
-
-    @property
-    def changed(self) -> bool:
-        return self.change is not None
-
-
-def _load(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return as_utc(value)
-    if isinstance(value, dict):
-        return {k: _load(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_load(v) for v in value]
-    return value
 
 
 class TaskRepository(Protocol):
@@ -55,19 +25,27 @@ class TaskRepository(Protocol):
     async def get(self, task_id: str, *, user_id: str | None = None) -> dict[str, Any] | None: ...
     async def list_for_user(self, user_id: str, *, offset: int,
                             limit: int) -> tuple[list[dict[str, Any]], int]: ...
-    async def mutate(self, task_id: str, command: Command, *,
+    async def mutate(self, task_id: str, command: Transition, *,
                      user_id: str | None = None) -> Mutation | None: ...
     async def user_stats(self, user_id: str) -> dict[str, int]: ...
     async def find_ids(self, query: dict[str, Any], limit: int) -> list[str]: ...
     async def remove_deleted(self, task_id: str) -> bool: ...
 
 
+def _stamp(doc: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return {"updatedAt": next_updated_at(doc["updatedAt"], now)}
+
+
 class MongoTaskRepository:
     def __init__(self, collection: Any, *, on_outbox: Callable[[], None] | None = None,
                  clock: Callable[[], datetime] = utcnow_ms) -> None:
         self.collection = collection
-        self.on_outbox = on_outbox or (lambda: None)
-        self.clock = clock
+        self.store = AggregateStore(collection, on_outbox=on_outbox, clock=clock, stamp=_stamp,
+                                    busy_message="The task is busy, please retry")
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self.store.clock
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("userId", 1), ("createdAt", DESCENDING)])
@@ -82,14 +60,10 @@ class MongoTaskRepository:
         return query
 
     async def insert(self, doc: dict[str, Any], *events: Any) -> None:
-        stored = {**doc, "outbox": [outbox_entry(e) for e in events]}
-        await self.collection.insert_one(stored)
-        if events:
-            self.on_outbox()
+        await self.store.insert(doc, *events)
 
     async def get(self, task_id: str, *, user_id: str | None = None) -> dict[str, Any] | None:
-        doc = await self.collection.find_one(self._filter(task_id, user_id), HIDDEN)
-        return _load(doc) if doc else None
+        return await self.store.find_one(self._filter(task_id, user_id))
 
     async def list_for_user(self, user_id: str, *, offset: int,
                             limit: int) -> tuple[list[dict[str, Any]], int]:
@@ -98,31 +72,11 @@ class MongoTaskRepository:
                   .sort([("createdAt", DESCENDING), ("_id", DESCENDING)])
                   .skip(offset).limit(limit))
         docs = await cursor.to_list()
-        return [_load(d) for d in docs], await self.collection.count_documents(query)
+        return [load(d) for d in docs], await self.collection.count_documents(query)
 
-    async def mutate(self, task_id: str, command: Command, *,
+    async def mutate(self, task_id: str, command: Transition, *,
                      user_id: str | None = None) -> Mutation | None:
-        query = self._filter(task_id, user_id)
-        for attempt in range(MAX_ATTEMPTS):
-            raw = await self.collection.find_one(query, HIDDEN)
-            if raw is None:
-                return None
-            doc = _load(raw)
-            now = self.clock()
-            change = command(doc, now)
-            if change is None:
-                return Mutation(doc, None)
-            fields = {**change.set, "updatedAt": next_updated_at(doc["updatedAt"], now)}
-            update = with_outbox({"$set": fields, "$inc": {"rev": 1}}, *change.events)
-            after = await self.collection.find_one_and_update(
-                {**query, "rev": doc["rev"]}, update, projection=HIDDEN,
-                return_document=ReturnDocument.AFTER)
-            if after is not None:
-                if change.events:
-                    self.on_outbox()
-                return Mutation(_load(after), change)
-            await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
-        raise ServiceUnavailable("The task is busy, please retry")
+        return await self.store.mutate(self._filter(task_id, user_id), command)
 
     async def user_stats(self, user_id: str) -> dict[str, int]:
         base = {"userId": user_id, "deletedAt": None}

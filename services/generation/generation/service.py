@@ -6,10 +6,11 @@ from typing import Any, Literal
 
 import structlog
 
+from lumi_shared.aggregate import Transition
 from lumi_shared.errors import NotFound
 
 from .domain import task as tasks
-from .repository import Command, TaskRepository
+from .repository import TaskRepository
 from .views import model_view, task_view
 
 log = structlog.get_logger("lumi.generation")
@@ -47,7 +48,7 @@ async def task_changes(*, repo: TaskRepository, user_id: str, task_id: str,
     return task_view(doc)
 
 
-async def _command(repo: TaskRepository, user_id: str, task_id: str, command: Command):
+async def _command(repo: TaskRepository, user_id: str, task_id: str, command: Transition):
     result = await repo.mutate(task_id, command, user_id=user_id)
     if result is None:
         raise NotFound(TASK_NOT_FOUND)

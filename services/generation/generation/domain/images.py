@@ -9,6 +9,7 @@ import copy
 from datetime import datetime, timedelta
 from typing import Any
 
+from lumi_shared.aggregate import Change
 from lumi_shared.contracts import (
     ImageCompleted,
     ImageFailed,
@@ -18,7 +19,6 @@ from lumi_shared.contracts import (
 )
 
 from .enums import IMAGE_ACTIVE_STATUSES, ImageStatus, JobStatus, RequestPhase, RequestStatus
-from .task import Change
 
 TIMED_OUT = "Image generation timed out"
 STALLED = "Image generation did not finish in time"

@@ -7,6 +7,7 @@ duplicate delivery and is dropped, and a COMPLETED task never goes back.
 from datetime import datetime
 from typing import Any
 
+from lumi_shared.aggregate import Change
 from lumi_shared.contracts import (
     ModelDeleted,
     ModelFailed,
@@ -21,7 +22,6 @@ from lumi_shared.contracts import (
 from lumi_shared.timeutil import as_utc
 
 from .enums import MODEL_ACTIVE_STATUSES, JobStatus, RequestPhase, RequestStatus
-from .task import Change
 
 MODEL_DELETED = "The 3D model was deleted"
 

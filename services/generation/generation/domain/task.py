@@ -1,30 +1,22 @@
 """The task aggregate: creation and the owner's commands, as pure functions of the stored document.
 
-Every command is `fn(doc, now) -> Change | None`; the repository applies the change with a
-compare-and-set on the document's revision, so a command always sees the current state.
+Every command is `fn(doc, now) -> Change | None` (`lumi_shared.aggregate`); the repository's
+`AggregateStore` applies it with a write guarded by the document's `rev`.
 """
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from lumi_shared.contracts import Event, ImageSelected, TaskCreated, TaskDeleted, uuid7
+from lumi_shared.aggregate import Change
+from lumi_shared.contracts import ImageSelected, TaskCreated, TaskDeleted, uuid7
 from lumi_shared.contracts.tasks import TaskImagesRetried
 from lumi_shared.errors import Conflict, InvalidState, ValidationFailed
 
 from .enums import IMAGE_COUNT, ImageStatus, JobStatus, RequestPhase, RequestStatus
 
 MAX_PROMPT_LENGTH = 500
-
-
-@dataclass
-class Change:
-    """Fields to `$set` (dotted paths) and the events to append to the document's outbox."""
-
-    set: dict[str, Any] = field(default_factory=dict)
-    events: list[Event] = field(default_factory=list)
 
 
 def clean_prompt(prompt: Any) -> str:
