@@ -2,7 +2,8 @@
 
 load the document -> a pure transition `fn(doc, now) -> Change | None` -> one conditional
 single-document write (the fields, `rev + 1`, and the change's events appended to the
-document's outbox, guarded by the `rev` that was read) -> kick the outbox relay.
+document's outbox, guarded by the `rev` that was read; a document stored without a `rev` gets one) -> kick the
+outbox relay.
 
 A concurrent writer makes the guarded write miss; the transition then runs again on the fresh
 document (bounded, jittered), so it always decides on the current state. No transactions: the
@@ -109,7 +110,7 @@ class AggregateStore:
             if fields:
                 update["$set"] = fields
             after = await self.collection.find_one_and_update(
-                {**query, REV: doc[REV]}, with_outbox(update, *change.events),
+                {**query, REV: doc.get(REV)}, with_outbox(update, *change.events),
                 projection=HIDDEN, return_document=ReturnDocument.AFTER)
             if after is not None:
                 if change.events:

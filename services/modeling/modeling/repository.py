@@ -1,20 +1,17 @@
 """Storage of models (one document per model, its job and its outbox inside it).
 
 Works on PyMongo's AsyncMongoClient and on the in-process store alike: single-document
-writes only, optimistic concurrency on `version`, uniqueness enforced by indexes.
+writes only, every change through `lumi_shared.aggregate.AggregateStore` (guarded by `rev`),
+uniqueness enforced by indexes.
 """
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from pymongo import ReturnDocument
-
-from lumi_shared.errors import Conflict
-from lumi_shared.messaging import with_outbox
+from lumi_shared.aggregate import AggregateStore, Change
 
 from .domain import ACTIVE, JobStatus, SortBy, Visibility
-from .transitions import Change
 
 Builder = Callable[[dict[str, Any]], Change | None]
 LIVE = {"deleted_at": None}
@@ -25,7 +22,6 @@ _SORTS = {
     # view counts live in the gallery; until they are projected here this is "latest"
     SortBy.POPULAR: [("view_count", -1), ("created_at", -1), ("_id", -1)],
 }
-_MAX_CHANGE_TRIES = 20
 
 
 class ModelRepository(Protocol):
@@ -48,7 +44,9 @@ class ModelRepository(Protocol):
 class MongoModelRepository:
     def __init__(self, db: Any, *, on_outbox: Callable[[], None] | None = None) -> None:
         self.collection = db["models"]
-        self.on_outbox = on_outbox or (lambda: None)
+        self.store = AggregateStore(self.collection, on_outbox=on_outbox,
+                                    busy_message="The model is being changed concurrently, "
+                                                 "try again")
 
     async def ensure_indexes(self) -> None:
         # one model per task, enforced by the store (never check-then-insert)
@@ -60,9 +58,7 @@ class MongoModelRepository:
         await self.collection.create_index("purge_at", expireAfterSeconds=0, name="purge_ttl")
 
     async def insert(self, doc: dict[str, Any]) -> None:
-        await self.collection.insert_one(doc)
-        if doc.get("outbox"):
-            self.on_outbox()
+        await self.store.insert(doc)
 
     async def get(self, model_id: str, *, include_deleted: bool = False) -> dict | None:
         flt = {"_id": model_id} if include_deleted else {"_id": model_id, **LIVE}
@@ -77,22 +73,8 @@ class MongoModelRepository:
         concurrent change. None when no document matches `where`; the unchanged document
         when `build` returns None."""
         flt = {"_id": model_id, **LIVE, **(where or {})}
-        for _ in range(_MAX_CHANGE_TRIES):
-            doc = await self.collection.find_one(flt)
-            if doc is None:
-                return None
-            change = build(doc)
-            if change is None:
-                return doc
-            update, events = change
-            new = await self.collection.find_one_and_update(
-                {**flt, "version": doc["version"]}, with_outbox(update, *events),
-                return_document=ReturnDocument.AFTER)
-            if new is not None:
-                if events:
-                    self.on_outbox()
-                return new
-        raise Conflict("The model is being changed concurrently, try again")
+        done = await self.store.mutate(flt, lambda doc, _now: build(doc))
+        return None if done is None else done.doc
 
     def _user_filter(self, user_id: str, visibility: Visibility | None) -> dict[str, Any]:
         flt: dict[str, Any] = {"user_id": user_id, **LIVE}

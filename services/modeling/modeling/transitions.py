@@ -1,13 +1,14 @@
-"""Every change of a model, as a pure function `doc -> (update, events)`.
+"""Every change of a model, as a pure function `doc -> Change` (`lumi_shared.aggregate`).
 
-Each change sets `version` to `doc.version + 1` and is applied by the repository with a
-filter on the version it was built from (optimistic concurrency), so the version carried by
-the event is exactly the stored one and consumers can drop stale deliveries.
+Each change sets `version` to `doc.version + 1`; the repository's `AggregateStore` writes it
+guarded by the revision the change was built from, so the version carried by the event is
+exactly the stored one and consumers can drop stale deliveries.
 """
 
 from datetime import datetime, timedelta
 from typing import Any
 
+from lumi_shared.aggregate import Change
 from lumi_shared.contracts import (
     Event,
     ModelDeleted,
@@ -21,15 +22,16 @@ from lumi_shared.contracts import (
 
 from .domain import JobStatus, Visibility, fresh_job
 
-Change = tuple[dict[str, Any], list[Event]]
-
 
 def _versioned(doc: dict[str, Any], now: datetime, fields: dict[str, Any],
-               **ops: dict[str, Any]) -> tuple[dict[str, Any], int]:
+               inc: dict[str, int] | None = None) -> tuple[Change, int]:
     version = doc["version"] + 1
-    update: dict[str, Any] = {"$set": {**fields, "version": version, "updated_at": now}}
-    update.update(ops)
-    return update, version
+    return Change({**fields, "version": version, "updated_at": now}, inc=inc or {}), version
+
+
+def _with(change: Change, *events: Event) -> Change:
+    change.events.extend(events)
+    return change
 
 
 def _ids(doc: dict[str, Any]) -> dict[str, Any]:
@@ -37,32 +39,32 @@ def _ids(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def claim(doc: dict[str, Any], *, token: str, now: datetime, lease: float) -> Change:
-    update, _ = _versioned(doc, now, {
+    change, _ = _versioned(doc, now, {
         "job.status": JobStatus.RUNNING.value, "job.lease_token": token,
         "job.lease_until": now + timedelta(seconds=lease), "job.started_at": now,
-        "job.progress": 0}, **{"$inc": {"job.attempts": 1}})
-    return update, []
+        "job.progress": 0}, inc={"job.attempts": 1})
+    return change
 
 
 def release(doc: dict[str, Any], *, now: datetime) -> Change:
     """Graceful shutdown: hand the job back without counting the interrupted attempt."""
-    update, _ = _versioned(doc, now, {
+    change, _ = _versioned(doc, now, {
         "job.status": JobStatus.PENDING.value, "job.lease_token": None,
-        "job.lease_until": None, "job.next_run_at": now}, **{"$inc": {"job.attempts": -1}})
-    return update, []
+        "job.lease_until": None, "job.next_run_at": now}, inc={"job.attempts": -1})
+    return change
 
 
 def submitted(doc: dict[str, Any], *, provider_job_id: str, now: datetime) -> Change:
-    update, version = _versioned(doc, now, {"job.provider_job_id": provider_job_id})
-    return update, [ModelGenerating(**_ids(doc), version=version,
-                                    provider_job_id=provider_job_id)]
+    change, version = _versioned(doc, now, {"job.provider_job_id": provider_job_id})
+    return _with(change, ModelGenerating(**_ids(doc), version=version,
+                                    provider_job_id=provider_job_id))
 
 
 def progressed(doc: dict[str, Any], *, progress: int, status: str, now: datetime) -> Change:
     progress = max(0, min(100, int(progress)))
-    update, version = _versioned(doc, now, {"job.progress": progress})
-    return update, [ModelProgressed(**_ids(doc), version=version, progress=progress,
-                                    status=status)]
+    change, version = _versioned(doc, now, {"job.progress": progress})
+    return _with(change, ModelProgressed(**_ids(doc), version=version, progress=progress,
+                                    status=status))
 
 
 def ready(doc: dict[str, Any], *, files: ModelFiles, now: datetime) -> Change:
@@ -77,36 +79,36 @@ def ready(doc: dict[str, Any], *, files: ModelFiles, now: datetime) -> Change:
     }
     if files.preview_image_url:
         fields["preview_image_url"] = files.preview_image_url
-    update, version = _versioned(doc, now, fields)
+    change, version = _versioned(doc, now, fields)
     event = ModelReady(**_ids(doc), version=version, name=doc["name"],
                        visibility=doc["visibility"], files=files, created_at=doc["created_at"],
                        completed_at=now, published_at=doc.get("published_at"))
-    return update, [event]
+    return _with(change, event)
 
 
 def failed(doc: dict[str, Any], *, message: str, now: datetime) -> Change:
-    update, version = _versioned(doc, now, {
+    change, version = _versioned(doc, now, {
         "failed_at": now, "error_message": message, "job.status": JobStatus.FAILED.value,
         "job.error_message": message, "job.lease_token": None, "job.lease_until": None})
-    return update, [ModelFailed(**_ids(doc), version=version, error_message=message)]
+    return _with(change, ModelFailed(**_ids(doc), version=version, error_message=message))
 
 
 def retry_later(doc: dict[str, Any], *, message: str, now: datetime, delay: float) -> Change:
-    update, version = _versioned(doc, now, {
+    change, version = _versioned(doc, now, {
         "job.status": JobStatus.RETRYING.value, "job.error_message": message,
         "job.next_run_at": now + timedelta(seconds=delay), "job.progress": 0,
         "job.provider_job_id": None, "job.lease_token": None, "job.lease_until": None})
-    return update, [ModelProgressed(**_ids(doc), version=version, progress=0,
-                                    status=JobStatus.RETRYING.value)]
+    return _with(change, ModelProgressed(**_ids(doc), version=version, progress=0,
+                                    status=JobStatus.RETRYING.value))
 
 
 def rerun(doc: dict[str, Any], *, image_id: str, image_url: str, now: datetime,
           deadline: float) -> Change:
     """A FAILED model asked to run again (ImageSelected with a retry marker)."""
-    update, _ = _versioned(doc, now, {
+    change, _ = _versioned(doc, now, {
         "job": fresh_job(now, deadline), "failed_at": None, "error_message": None,
         "source_image_id": image_id, "source_image_url": image_url})
-    return update, []
+    return change
 
 
 def _updated_event(doc: dict[str, Any], version: int, **values: Any) -> ModelUpdated:
@@ -116,20 +118,20 @@ def _updated_event(doc: dict[str, Any], version: int, **values: Any) -> ModelUpd
 
 
 def edited(doc: dict[str, Any], *, changes: dict[str, Any], now: datetime) -> Change:
-    update, version = _versioned(doc, now, dict(changes))
-    return update, [_updated_event(doc, version, **changes)]
+    change, version = _versioned(doc, now, dict(changes))
+    return _with(change, _updated_event(doc, version, **changes))
 
 
 def visibility_changed(doc: dict[str, Any], *, visibility: Visibility,
                        now: datetime) -> Change:
     published_at = now if visibility == Visibility.PUBLIC else None
     changes = {"visibility": visibility.value, "published_at": published_at}
-    update, version = _versioned(doc, now, changes)
-    return update, [_updated_event(doc, version, **changes)]
+    change, version = _versioned(doc, now, changes)
+    return _with(change, _updated_event(doc, version, **changes))
 
 
 def deleted(doc: dict[str, Any], *, now: datetime) -> Change:
-    update, version = _versioned(doc, now, {
+    change, version = _versioned(doc, now, {
         "deleted_at": now, "files_deleted": False, "job.lease_token": None,
         "job.lease_until": None})
-    return update, [ModelDeleted(**_ids(doc), version=version)]
+    return _with(change, ModelDeleted(**_ids(doc), version=version))

@@ -43,10 +43,11 @@ def test_a_new_public_model_is_published_and_previews_its_source_image():
 def test_each_change_sets_the_next_version_and_the_event_carries_it():
     current = doc()
     files = ModelFiles(model_url="u.glb", format="GLB", face_count=10, vertex_count=7)
-    update, events = transitions.ready(current, files=files, now=NOW)
-    assert update["$set"]["version"] == 2
+    change = transitions.ready(current, files=files, now=NOW)
+    events = change.events
+    assert change.set["version"] == 2
     assert isinstance(events[0], ModelReady) and events[0].version == 2
-    update, events = transitions.edited(current, changes={"name": "new"}, now=NOW)
+    events = transitions.edited(current, changes={"name": "new"}, now=NOW).events
     assert isinstance(events[0], ModelUpdated) and events[0].name == "new"
     assert events[0].description is None and events[0].visibility == "PUBLIC"
 
