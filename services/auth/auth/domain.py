@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from lumi_shared.aggregate import Change, Transition
+from lumi_shared.contracts import SessionRevoked
 from lumi_shared.errors import AppError
 from lumi_shared.timeutil import as_utc
 
@@ -94,6 +96,14 @@ class Session:
         return self.revoked_at is None and self.expires_at > now
 
 
+def revoke(session: dict[str, Any], now: datetime) -> Change | None:
+    """Revoke once and announce it (gateway caches drop the session)."""
+    if session.get("revoked_at") is not None:
+        return None
+    event = SessionRevoked(session_id=session["_id"], user_id=session["user_id"])
+    return Change({"revoked_at": now}, [event])
+
+
 @dataclass(frozen=True)
 class LedgerEntry:
     id: str
@@ -136,3 +146,18 @@ class Wallet:
     user_id: str
     balance: int
     entries: list[LedgerEntry] = field(default_factory=list)
+
+
+def journal(entry: LedgerEntry, *, require_funds: bool) -> Transition:
+    """Move the wallet's balance and journal the entry; None (refused) when this kind:key is
+    already journalled or, for a debit, the balance is short."""
+    def apply(wallet: dict[str, Any], now: datetime) -> Change | None:
+        pending = wallet.get("pending", [])
+        if any(p["dedupe"] == entry.dedupe for p in pending):
+            return None
+        if require_funds and wallet["balance"] < entry.amount:
+            return None
+        return Change({"pending": [*pending, entry.to_doc()], "updated_at": entry.created_at},
+                      inc={"balance": entry.delta})
+
+    return apply

@@ -22,9 +22,9 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
                stats_transport: httpx.AsyncBaseTransport | None = None):
     settings = settings or Settings()
     infra = build_infra(settings, mongo=mongo, bus=bus)
-    repos = Repositories(infra.db)
-    relay = OutboxRelay(infra.bus, [repos.sessions.collection],
+    relay = OutboxRelay(infra.bus, [infra.db["sessions"]],
                         interval=settings.OUTBOX_POLL_INTERVAL)
+    repos = Repositories(infra.db, on_outbox=relay.kick)
     mail = MailDispatcher(mailer or create_mailer(settings))
     stats_source = stats or InternalStats(settings, transport=stats_transport)
     components = Components(settings=settings, clock=clock or system_clock, repos=repos,

@@ -35,7 +35,7 @@ async def _sign_in(body: CodeBody, deps: Deps, response: Response,
                                 clock=deps.clock, email=body.email, code=body.code,
                                 purposes=SIGN_IN_PURPOSES)
     signed = await session_cases.start_session(
-        users=repos.users, sessions=repos.sessions, credits=repos.credits, relay=deps.relay,
+        users=repos.users, sessions=repos.sessions, credits=repos.credits,
         settings=deps.settings, clock=deps.clock, email=body.email, previous_token=previous)
     profile = await load_profile(users=repos.users, stats=deps.stats, settings=deps.settings,
                                  user=signed.user)
@@ -83,7 +83,7 @@ async def logout(deps: Deps, response: Response, token: PresentedToken,
     if identity and identity.session_id:
         sids.add(identity.session_id)
     for sid in sids:
-        await session_cases.revoke_session(sessions=deps.repos.sessions, relay=deps.relay,
+        await session_cases.revoke_session(sessions=deps.repos.sessions,
                                            clock=deps.clock, session_id=sid)
     clear_session_cookie(response, deps.settings)
     return ok({"message": "Logged out"})

@@ -1,5 +1,6 @@
 """Persistence of the auth service; every repository runs on MongoDB and the in-process store."""
 
+from collections.abc import Callable
 from typing import Any
 
 from .codes import CodeRepository, MongoCodeRepository, StoredCode
@@ -12,9 +13,9 @@ from .users import MongoUserRepository, UserRepository
 class Repositories:
     """Every repository of the service over one database."""
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Any, *, on_outbox: Callable[[], None] | None = None) -> None:
         self.users = MongoUserRepository(db["users"])
-        self.sessions = MongoSessionRepository(db["sessions"])
+        self.sessions = MongoSessionRepository(db["sessions"], on_outbox=on_outbox)
         self.codes = MongoCodeRepository(db["login_codes"])
         self.limiter = RateLimiter(db["rate_limits"])
         self.credits = MongoCreditsRepository(db["wallets"], db["ledger"])

@@ -2,9 +2,10 @@
 and an append-only ledger with a unique `(user_id, dedupe)` index, `dedupe` = kind:key.
 
 Without multi-document transactions the balance change and the journal entry are one
-single-document write (`apply`); copying the entry into the ledger and pulling it from the
-journal (`materialize`) can be repeated after a crash. An entry is always in the journal, the
-ledger, or both, so idempotency checks read the journal first, then the ledger.
+single-document write (`apply`, through `lumi_shared.aggregate.AggregateStore`); copying the
+entry into the ledger and pulling it from the journal (`materialize`, which bumps `rev` too)
+can be repeated after a crash. An entry is always in the journal, the ledger, or both, so
+idempotency checks read the journal first, then the ledger.
 """
 
 from contextlib import suppress
@@ -12,10 +13,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from ..domain import LedgerEntry
+from lumi_shared.aggregate import REV, AggregateStore
+
+from ..domain import LedgerEntry, journal
 
 
 class CreditsRepository(Protocol):
@@ -32,6 +34,7 @@ class MongoCreditsRepository:
     def __init__(self, wallets: Any, ledger: Any) -> None:
         self.wallets = wallets
         self.ledger = ledger
+        self.store = AggregateStore(wallets, busy_message="The wallet is busy, please retry")
 
     async def ensure_indexes(self) -> None:
         await self.ledger.create_index([("user_id", 1), ("dedupe", 1)], unique=True)
@@ -51,13 +54,9 @@ class MongoCreditsRepository:
 
     async def apply(self, entry: LedgerEntry, *, require_funds: bool) -> dict[str, Any] | None:
         """Move the balance and journal the entry in one write; None when refused."""
-        flt: dict[str, Any] = {"_id": entry.user_id, "pending.dedupe": {"$ne": entry.dedupe}}
-        if require_funds:
-            flt["balance"] = {"$gte": entry.amount}
-        return await self.wallets.find_one_and_update(
-            flt, {"$inc": {"balance": entry.delta}, "$push": {"pending": entry.to_doc()},
-                  "$set": {"updated_at": entry.created_at}},
-            return_document=ReturnDocument.AFTER)
+        done = await self.store.mutate({"_id": entry.user_id},
+                                       journal(entry, require_funds=require_funds))
+        return done.doc if done is not None and done.changed else None
 
     async def find_entry(self, user_id: str, dedupe: str) -> tuple[LedgerEntry, bool] | None:
         """(entry, still journalled) for this kind:key, or None when it was never applied."""
@@ -86,12 +85,13 @@ class MongoCreditsRepository:
             canonical = LedgerEntry.from_doc(doc)
         if canonical.id == entry.id:
             await self.wallets.update_one({"_id": entry.user_id},
-                                          {"$pull": {"pending": {"_id": entry.id}}})
+                                          {"$pull": {"pending": {"_id": entry.id}},
+                                           "$inc": {REV: 1}})
             return canonical
         flt: dict[str, Any] = {"_id": entry.user_id, "pending._id": entry.id}
         if entry.delta > 0:
             flt["balance"] = {"$gte": entry.delta}  # never below zero, even to undo a duplicate
-        await self.wallets.update_one(flt, {"$inc": {"balance": -entry.delta},
+        await self.wallets.update_one(flt, {"$inc": {"balance": -entry.delta, REV: 1},
                                             "$pull": {"pending": {"_id": entry.id}}})
         return canonical
 

@@ -1,13 +1,13 @@
 """Sessions: keyed by sha256(token); the token itself is never stored."""
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from lumi_shared.contracts import SessionRevoked
-from lumi_shared.messaging import with_outbox
+from lumi_shared.aggregate import AggregateStore
 from lumi_shared.timeutil import as_utc
 
-from ..domain import Session
+from ..domain import Session, revoke
 
 # Expired sessions stay a day (audit, a late logout still finds them), then TTL removes them.
 RETENTION_SECONDS = 24 * 3600
@@ -21,8 +21,9 @@ class SessionRepository(Protocol):
 
 
 class MongoSessionRepository:
-    def __init__(self, collection: Any) -> None:
+    def __init__(self, collection: Any, *, on_outbox: Callable[[], None] | None = None) -> None:
         self.collection = collection
+        self.store = AggregateStore(collection, on_outbox=on_outbox)
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index("user_id")
@@ -30,24 +31,17 @@ class MongoSessionRepository:
 
     async def create(self, session_id: str, user_id: str, now: datetime,
                      expires_at: datetime) -> None:
-        await self.collection.insert_one({"_id": session_id, "user_id": user_id,
-                                          "created_at": now, "expires_at": expires_at,
-                                          "revoked_at": None, "outbox": []})
+        await self.store.insert({"_id": session_id, "user_id": user_id, "created_at": now,
+                                 "expires_at": expires_at, "revoked_at": None})
 
     async def get(self, session_id: str) -> Session | None:
-        doc = await self.collection.find_one({"_id": session_id}, {"outbox": 0})
+        doc = await self.store.find_one({"_id": session_id})
         return _session(doc) if doc else None
 
     async def revoke(self, session_id: str, now: datetime) -> Session | None:
         """Revoke once; the `SessionRevoked` event rides in the same single-document write."""
-        current = await self.get(session_id)
-        if current is None or current.revoked_at is not None:
-            return None
-        event = SessionRevoked(session_id=session_id, user_id=current.user_id)
-        doc = await self.collection.find_one_and_update(
-            {"_id": session_id, "revoked_at": None},
-            with_outbox({"$set": {"revoked_at": now}}, event), {"outbox": 0})
-        return _session(doc) if doc else None
+        done = await self.store.mutate({"_id": session_id}, lambda doc, _now: revoke(doc, now))
+        return _session(done.doc) if done is not None and done.changed else None
 
 
 def _session(doc: dict[str, Any]) -> Session:

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 import structlog
 
 from lumi_shared.errors import NotFound
-from lumi_shared.messaging import OutboxRelay
 
 from ..config import Settings
 from ..domain import Clock, Role, Session, User, role_for
@@ -35,7 +34,7 @@ class ResolvedSession:
 
 
 async def start_session(*, users: UserRepository, sessions: SessionRepository,
-                        credits: CreditsRepository, relay: OutboxRelay | None,
+                        credits: CreditsRepository,
                         settings: Settings, clock: Clock, email: str,
                         previous_token: str | None) -> SignedIn:
     """Called once the code is consumed: create the account on first login, issue a new
@@ -50,7 +49,7 @@ async def start_session(*, users: UserRepository, sessions: SessionRepository,
     expires_at = now + timedelta(seconds=settings.SESSION_TTL_SECONDS)
     await sessions.create(sid, user.id, now, expires_at)
     if previous_token:
-        await revoke_session(sessions=sessions, relay=relay, clock=clock,
+        await revoke_session(sessions=sessions, clock=clock,
                              session_id=session_id(previous_token))
     log.info("session_started", user_id=user.id, session_id=sid[:12])
     return SignedIn(token=token, user=user, role=role_for(user.email, settings.admin_emails),
@@ -70,13 +69,12 @@ async def resolve_session(*, sessions: SessionRepository, users: UserRepository,
                            session_id=sid, expires_at=session.expires_at)
 
 
-async def revoke_session(*, sessions: SessionRepository, relay: OutboxRelay | None,
+async def revoke_session(*, sessions: SessionRepository,
                          clock: Clock, session_id: str) -> bool:
-    """Revoke and announce (`SessionRevoked` via the outbox) so gateway caches drop it."""
+    """Revoke and announce (`SessionRevoked` via the outbox, the store kicks the relay) so
+    gateway caches drop it."""
     revoked = await sessions.revoke(session_id, clock())
     if revoked is None:
         return False
-    if relay is not None:
-        relay.kick()
     log.info("session_revoked", user_id=revoked.user_id, session_id=session_id[:12])
     return True
