@@ -10,7 +10,7 @@ PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(shell command -v $(PYTHON))
 
-.PHONY: install run test test-fast bench schemas k8s-render lint clean
+.PHONY: install run run-services faults test test-fast bench schemas k8s-render lint clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -24,6 +24,9 @@ install: $(VENV)/.installed  ## create .venv with every service, shared and the 
 
 run: install  ## the whole system in one process on http://localhost:$(PORT)
 	PORT=$(PORT) $(BIN)/python -m lumi_embedded
+
+run-services: install  ## six services as separate processes on RabbitMQ + a database server (README "Runtime modes")
+	PORT=$(PORT) $(BIN)/python -m lumi_embedded.run_services
 
 test: install lint  ## lint, then every test; the rabbit tests run when RABBITMQ_URL is set (CI sets it)
 	$(BIN)/pytest

@@ -35,3 +35,8 @@ def rabbit_url() -> str:
 @pytest.fixture(scope="session")
 def mongo_url() -> str:
     return _reachable_or_fail("MONGODB_URL", 27017)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Collection-time view of the real servers (e.g. tests/e2e runs its flows once per store).
+    config.real_servers = {name: url for name, url in REAL.items() if url}

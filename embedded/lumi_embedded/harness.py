@@ -24,15 +24,16 @@ async def login(client: httpx.AsyncClient, data_dir: Path, email: str) -> dict[s
     """Log in the way a developer does with `make run`: the code comes from the mail outbox."""
     sent = await client.post("/api/auth/send-code", json={"email": email, "type": "login"})
     assert sent.status_code == 200, sent.text
-    outbox = data_dir / "mail" / "outbox.jsonl"
+    # embedded mode: the mail outbox; separate processes (dev profile): auth's JSON log
+    sources = (data_dir / "mail" / "outbox.jsonl", data_dir / "logs" / "auth.log")
 
     def code() -> str | None:
-        if not outbox.exists():
-            return None
-        for line in reversed(outbox.read_text().splitlines()):
-            message = json.loads(line)
-            if message["to"] == email:
-                return re.search(r"\b(\d{6})\b", message["body"]).group(1)
+        for source in sources:
+            lines = source.read_text().splitlines() if source.exists() else []
+            for line in reversed(lines):
+                message = json.loads(line) if line.startswith("{") else {}
+                if message.get("to") == email and "body" in message:
+                    return re.search(r"\b(\d{6})\b", message["body"]).group(1)
         return None
 
     answer = await client.post("/api/auth/login",

@@ -1,6 +1,7 @@
 """The common skeleton of a service's composition root: infrastructure, lifespan, health,
 error mapping and request ids. Each service's `main.create_app` builds on `create_service_app`."""
 
+import sys
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from .docstore import InMemoryClient
 from .health import Check, health_router
 from .http import RequestIdMiddleware, install_error_handlers
 from .messaging import OutboxRelay, Subscription, create_bus
-from .mongo import close_client, create_mongo_client, ping
+from .mongo import InProcessStoreRefused, close_client, create_mongo_client, ping
 from .observability import configure_logging, configure_tracing
 from .settings import BaseServiceSettings
 
@@ -108,6 +109,15 @@ def create_service_app(
 
 def setup_logging(settings: BaseServiceSettings) -> None:
     configure_logging(settings.SERVICE_NAME, settings.LOG_LEVEL, settings.LOG_FORMAT)
+    previous = sys.excepthook
+
+    def refuse_clearly(kind, value, traceback) -> None:  # a start-up refusal, not a crash
+        if isinstance(value, InProcessStoreRefused):
+            print(f"lumi-{settings.SERVICE_NAME} refuses to start: {value}", file=sys.stderr)
+            return
+        previous(kind, value, traceback)
+
+    sys.excepthook = refuse_clearly
 
 
 def serve(app: FastAPI, settings: BaseServiceSettings) -> None:

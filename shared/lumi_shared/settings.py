@@ -28,6 +28,9 @@ class BaseServiceSettings(BaseSettings):
     MONGODB_URL: str | None = None
     MONGODB_DB: str | None = None
     MONGODB_TIMEOUT_MS: int = 2500
+    # Without MONGODB_URL a service keeps its data in process memory and loses it on exit.
+    # Only the embedded and test profiles do that by default; elsewhere it must be asked for.
+    ALLOW_IN_PROCESS_STORE: bool = False
 
     LUMI_DATA_DIR: Path = Path("./var")
     OUTBOX_POLL_INTERVAL: float = 1.0

@@ -21,9 +21,12 @@ from lumi_shared.testing import running, wait_for
 
 
 class FakeClock:
-    # A fixed start, right after a day boundary: limits use fixed windows (hour, day), and a
-    # clock started from the real time made window-counting tests fail near the full hour.
-    START = datetime(2026, 6, 1, 0, 0, 30, tzinfo=UTC)
+    # Starts right after a day boundary: limits use fixed windows (hour, day), and a clock
+    # started from the real time made window-counting tests fail near the full hour. The
+    # boundary is the NEXT one, so every `expires_at` the tests write lies in the future and a
+    # real server's TTL monitor never deletes a document mid-test.
+    START = (datetime.now(UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=30,
+                                                            microsecond=0)
 
     def __init__(self) -> None:
         self.now = self.START

@@ -2,7 +2,6 @@
 fast settings, an event recorder and source images."""
 
 import io
-import os
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -55,14 +54,6 @@ def settings(tmp_path) -> Settings:
         OUTBOX_POLL_INTERVAL=0.05, MODEL_SIM_STEP_DELAY=0.0, MODEL_SIM_RESOLUTION=48,
         MODEL_RETRY_BASE_DELAY=0.01, MODEL_RETRY_MAX_DELAY=0.05,
         MODEL_WORKER_POLL_INTERVAL=0.05, MODEL_JOB_LEASE=3.0)
-
-
-@pytest.fixture
-def mongo_url() -> str:
-    url = os.environ.get("MONGODB_URL")
-    if not url:
-        pytest.skip("MONGODB_URL is not set")
-    return url
 
 
 @pytest.fixture

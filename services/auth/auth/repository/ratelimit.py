@@ -5,10 +5,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
-
 from lumi_shared.errors import RateLimited
+from lumi_shared.mongo import upsert_returning
 
 
 @dataclass(frozen=True)
@@ -35,13 +33,7 @@ class RateLimiter:
         """Count one event; raise `RateLimited` (with Retry-After) past the limit."""
         doc_id, end = self._window(rule, key, now)
         update = {"$inc": {"count": 1}, "$setOnInsert": {"expires_at": end}}
-        try:
-            doc = await self.collection.find_one_and_update(
-                {"_id": doc_id}, update, upsert=True, return_document=ReturnDocument.AFTER)
-        except DuplicateKeyError:
-            # Two first hits of a window raced on the upsert; the document exists now.
-            doc = await self.collection.find_one_and_update(
-                {"_id": doc_id}, update, return_document=ReturnDocument.AFTER)
+        doc = await upsert_returning(self.collection, {"_id": doc_id}, update)
         if doc["count"] > rule.limit:
             raise RateLimited(message, retry_after=_seconds_until(end, now))
 

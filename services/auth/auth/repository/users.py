@@ -4,7 +4,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
+
+from lumi_shared.mongo import upsert_returning
 
 from ..domain import User
 from ..security import new_id
@@ -34,16 +35,8 @@ class MongoUserRepository:
                              "created_at": now},
             "$set": {"last_login_at": now, "updated_at": now},
         }
-        for attempt in range(2):
-            try:
-                doc = await self.collection.find_one_and_update(
-                    {"email": email}, update, upsert=True, return_document=ReturnDocument.AFTER)
-                return User.from_doc(doc), doc["_id"] == new_user_id
-            except DuplicateKeyError:
-                # Two first logins of one address raced; the loser updates the winner's account.
-                if attempt:
-                    raise
-        raise AssertionError("unreachable")
+        doc = await upsert_returning(self.collection, {"email": email}, update)
+        return User.from_doc(doc), doc["_id"] == new_user_id
 
     async def get(self, user_id: str) -> User | None:
         doc = await self.collection.find_one({"_id": user_id})

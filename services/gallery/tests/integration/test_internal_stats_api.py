@@ -3,7 +3,10 @@
 from lumi_shared.identity import service_identity_header
 from lumi_shared.settings import DEV_SECRET
 
-SERVICE = service_identity_header("auth", DEV_SECRET)
+
+def service() -> dict[str, str]:
+    # Signed per request: identity headers expire after 60 s.
+    return service_identity_header("auth", DEV_SECRET)
 
 
 async def test_stats_sum_counters_of_public_models_and_count_the_users_interactions(gallery):
@@ -21,7 +24,7 @@ async def test_stats_sum_counters_of_public_models_and_count_the_users_interacti
         await gallery.post(f"/api/gallery/models/{model_id}/interactions", "author",
                            json={"type": "LIKE"})
         await gallery.get(f"/api/gallery/models/{model_id}", "author")
-    response = await gallery.get("/internal/users/author/stats", headers=SERVICE)
+    response = await gallery.get("/internal/users/author/stats", headers=service())
     assert response.status_code == 200
     assert response.json()["data"] == {
         "totalLikes": 2, "totalFavorites": 1, "totalViews": 1, "totalDownloads": 1,
@@ -29,7 +32,7 @@ async def test_stats_sum_counters_of_public_models_and_count_the_users_interacti
 
 
 async def test_stats_of_an_unknown_user_are_zero(gallery):
-    response = await gallery.get("/internal/users/nobody/stats", headers=SERVICE)
+    response = await gallery.get("/internal/users/nobody/stats", headers=service())
     assert set(response.json()["data"].values()) == {0}
 
 

@@ -21,7 +21,8 @@ def free_port() -> int:
 async def test_lumi_modeling_boots_and_answers_health_and_readiness(tmp_path):
     script = Path(sys.executable).with_name("lumi-modeling")
     port = free_port()
-    env = {**os.environ, "PORT": str(port), "LUMI_DATA_DIR": str(tmp_path), "LUMI_ENV": "dev"}
+    env = {**os.environ, "PORT": str(port), "LUMI_DATA_DIR": str(tmp_path), "LUMI_ENV": "dev",
+           "ALLOW_IN_PROCESS_STORE": "true"}  # no database server in this test
     env.pop("RABBITMQ_URL", None)
     env.pop("MONGODB_URL", None)
     process = subprocess.Popen([str(script)], env=env, stdout=subprocess.DEVNULL,
