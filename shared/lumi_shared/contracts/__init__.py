@@ -10,7 +10,7 @@ from .models import (
     ModelReady,
     ModelUpdated,
 )
-from .prints import PrintStatusChanged, PrintSubmitted
+from .prints import PrintStatusChanged, PrintSubmitted, SliceStatusChanged
 from .sessions import SessionRevoked
 from .tasks import (
     ImageCompleted,
@@ -31,5 +31,5 @@ __all__ = [
     "ImageSelected", "TaskFailed", "TaskDeleted",
     "ModelFiles", "ModelGenerating", "ModelProgressed", "ModelReady", "ModelFailed",
     "ModelUpdated", "ModelDeleted",
-    "PrintSubmitted", "PrintStatusChanged", "SessionRevoked",
+    "PrintSubmitted", "PrintStatusChanged", "SliceStatusChanged", "SessionRevoked",
 ]

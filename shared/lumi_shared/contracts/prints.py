@@ -1,6 +1,6 @@
 """Events about slicing and printing (producer: printing)."""
 
-from .base import TaskEvent
+from .base import Event, TaskEvent
 
 
 class PrintSubmitted(TaskEvent):
@@ -18,4 +18,18 @@ class PrintStatusChanged(TaskEvent):
     status: str
     progress: int = 0
     version: int = 0
+    error_message: str | None = None
+
+
+class SliceStatusChanged(Event):
+    """printing -> generation, gallery, gateway (SSE): a model's slicing job moved to `status`
+    (PENDING|PROCESSING|COMPLETED|FAILED|CANCELLED); `gcode_url` once COMPLETED."""
+
+    slice_task_id: str
+    model_id: str
+    user_id: str
+    task_id: str | None = None
+    status: str
+    version: int
+    gcode_url: str | None = None
     error_message: str | None = None
