@@ -1,17 +1,65 @@
-"""Composition root of the printing service (slicing and printers)."""
+"""Composition root of the printing service (slicing, printers and print jobs)."""
 
 from typing import Any
 
+from lumi_shared.fetch import SafeFetcher
+from lumi_shared.messaging import OutboxRelay, ProcessedEvents
 from lumi_shared.service import build_infra, create_service_app, serve, setup_logging
+from lumi_shared.storage import create_storage
 
+from .api import routers
 from .config import Settings
+from .consumers import subscriptions
+from .printers.registry import DeviceRegistry
+from .repository import Repository
+from .service import Deps
+from .slicing import PrintProfile, create_slicer
+from .workers import PrintWorker, SliceWorker
 
 
-def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any = None):
+def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any = None,
+               storage: Any = None, slicer: Any = None, registry: DeviceRegistry | None = None,
+               fetcher: Any = None):
     settings = settings or Settings()
     infra = build_infra(settings, mongo=mongo, bus=bus)
-    return create_service_app(infra=infra, title="Lumi printing",
-                              description="Slicing, printers and print jobs.")
+    storage = storage or create_storage(settings)
+    relay_box: list[OutboxRelay] = []
+    repo = Repository(infra.db, on_outbox=lambda: relay_box[0].kick())
+    relay = OutboxRelay(infra.bus, repo.outbox_collections, interval=settings.OUTBOX_POLL_INTERVAL)
+    relay_box.append(relay)
+    fetcher = fetcher or SafeFetcher(
+        allowed_hosts=settings.host_list(settings.GCODE_FETCH_ALLOWED_HOSTS),
+        allow_http=settings.GCODE_FETCH_ALLOW_HTTP, timeout=settings.PRINTER_REQUEST_TIMEOUT)
+    profile = PrintProfile(layer_height=settings.SLICE_LAYER_HEIGHT,
+                           infill_density=settings.SLICE_INFILL_DENSITY)
+    registry = registry or DeviceRegistry(settings)
+    deps = Deps(repo=repo, storage=storage, settings=settings, registry=registry,
+                profile=profile, fetcher=fetcher)
+    slicer = slicer or create_slicer(settings, fetcher=fetcher)
+    slice_worker, print_worker = SliceWorker(deps, slicer), PrintWorker(deps)
+    deps.wake_slicer, deps.wake_printer = slice_worker.wake, print_worker.wake
+    processed = ProcessedEvents(infra.db["processed_events"])
+
+    async def startup() -> None:
+        await repo.ensure_indexes()
+        await processed.ensure_indexes()
+        slice_worker.start()  # also resumes jobs whose lease a previous run left behind
+        print_worker.start()
+
+    async def shutdown() -> None:
+        await print_worker.stop()
+        await slice_worker.stop()
+        await registry.aclose()
+
+    app = create_service_app(
+        infra=infra, title="Lumi printing", routers=routers,
+        subscriptions=subscriptions(deps, processed), relay=relay,
+        startup=[startup], shutdown=[shutdown], ready_checks={"storage": storage.ping},
+        description="Slicing, printers and print jobs.")
+    app.state.printing = deps
+    app.state.workers = (slice_worker, print_worker)
+    app.state.slicer = slicer
+    return app
 
 
 def run() -> None:

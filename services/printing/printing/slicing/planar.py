@@ -43,7 +43,8 @@ def start_code(p: PrintProfile) -> list[str]:
         f"M190 S{p.bed_temperature}", f"M109 S{p.nozzle_temperature}",
         "G21 ; millimetres", "G90 ; absolute positions", "M83 ; relative extrusion",
         "G28 ; home", "G92 E0", "G1 Z5 F3000",
-        "G1 X5 Y5 F6000", f"G1 Z{p.first_layer_height:.2f} F1200", "G1 X5 Y80 E8 F1200 ; prime line", "G1 Z1 F1200",
+        "G1 X5 Y5 F6000", f"G1 Z{p.first_layer_height:.2f} F1200",
+        "G1 X5 Y80 E8 F1200 ; prime line", "G1 Z1 F1200",
     ]
 
 

@@ -1,0 +1,16 @@
+"""Route dependencies and the body types shared by the routes."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from pydantic import StringConstraints
+
+from ..service import Deps
+
+
+def get_deps(request: Request) -> Deps:
+    return request.app.state.printing
+
+
+DepsDep = Annotated[Deps, Depends(get_deps)]
+Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]

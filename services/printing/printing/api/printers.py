@@ -1,0 +1,108 @@
+"""Printers and devices (FY / mobile app shapes): bind, list, detail, status, unbind, jobs."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, model_validator
+
+from lumi_shared.http import ok
+from lumi_shared.identity import CurrentUser
+from lumi_shared.timeutil import iso
+
+from ..service import printers, prints
+from .deps import DepsDep, Id
+
+router = APIRouter(tags=["printers"])
+PrinterId = Annotated[str, Path(min_length=1, max_length=100)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=32)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class BindRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    deviceName: Id  # noqa: N815
+    code: Code
+
+
+class BatchRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    ids: list[Id] = Field(min_length=1, max_length=20)
+
+
+class JobRequest(BaseModel):
+    """FY's `{fileName, gcodeUrl}` or the mobile app's `{modelId, taskName}`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    fileName: Name | None = None  # noqa: N815
+    gcodeUrl: HttpUrl | None = None  # noqa: N815
+    modelId: Id | None = None  # noqa: N815
+    taskName: Name | None = None  # noqa: N815
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "JobRequest":
+        if bool(self.gcodeUrl) == bool(self.modelId):
+            raise ValueError("send either {fileName, gcodeUrl} or {modelId, taskName}")
+        return self
+
+
+@router.get("/api/devices/products")
+async def products(_: CurrentUser, deps: DepsDep, page: int = Query(0, ge=0),
+                   size: int = Query(10, ge=1, le=100),
+                   keyword: str | None = Query(None, max_length=100)) -> dict:
+    items = deps.registry.products()
+    if keyword:
+        items = [p for p in items if keyword.lower() in (p["name"] + p["description"]).lower()]
+    return ok({"products": items[page * size:(page + 1) * size], "total": len(items)})
+
+
+@router.get("/api/printers")
+async def list_printers(user: CurrentUser, deps: DepsDep, page: int = Query(1, ge=1),
+                        size: int = Query(10, ge=1, le=100),
+                        includeStatus: bool = Query(True)) -> dict:  # noqa: N803
+    return ok(await printers.list_printers(deps, user.user_id, page=page, size=size,
+                                           include_status=includeStatus))
+
+
+@router.post("/api/printers/batch")
+async def batch(body: BatchRequest, user: CurrentUser, deps: DepsDep) -> dict:
+    return ok(await printers.printers_batch(deps, user.user_id, list(dict.fromkeys(body.ids))))
+
+
+@router.post("/api/printers", status_code=201)
+async def bind(body: BindRequest, user: CurrentUser, deps: DepsDep) -> JSONResponse:
+    doc = await printers.bind(deps, user.user_id, body.deviceName, body.code)
+    view = await printers.printer_view(deps, doc, live=False)
+    return JSONResponse(ok({"message": "Printer bound", "printer": view}), status_code=201)
+
+
+@router.get("/api/printers/{printer_id}")
+async def detail(user: CurrentUser, deps: DepsDep, printer_id: PrinterId) -> dict:
+    doc = await printers.owned_printer(deps, user.user_id, printer_id)
+    return ok({"printer": await printers.printer_view(deps, doc)})
+
+
+@router.get("/api/printers/{printer_id}/status")
+async def status(user: CurrentUser, deps: DepsDep, printer_id: PrinterId) -> dict:
+    return ok(await printers.printer_status(deps, user.user_id, printer_id))
+
+
+@router.delete("/api/printers/{printer_id}")
+async def unbind(user: CurrentUser, deps: DepsDep, printer_id: PrinterId) -> dict:
+    await printers.unbind(deps, user.user_id, printer_id)
+    return ok({"message": "Printer unbound"})
+
+
+@router.post("/api/printers/{printer_id}/jobs", status_code=201)
+async def start_job(body: JobRequest, user: CurrentUser, deps: DepsDep,
+                    printer_id: PrinterId) -> JSONResponse:
+    job = await prints.submit_printer_job(
+        deps, user.user_id, printer_id, model_id=body.modelId,
+        name=body.taskName or body.fileName, gcode_url=str(body.gcodeUrl) if body.gcodeUrl else None)
+    view = {"id": job["_id"], "name": job["name"], "status": "queued",
+            "printStatus": job["status"], "sliceTaskId": job.get("sliceTaskId"),
+            "createdAt": iso(job["createdAt"])}
+    return JSONResponse(ok({"job": view, "taskId": job["_id"]}), status_code=201)

@@ -1,0 +1,56 @@
+"""Slicing and printing a task's model: /api/slices, /api/tasks/{id}/print[-status]."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+
+from lumi_shared.http import ok
+from lumi_shared.identity import CurrentUser
+
+from ..service import prints, slices
+from .deps import DepsDep, Id
+
+router = APIRouter(tags=["printing"])
+PathId = Annotated[str, Path(min_length=1, max_length=100)]
+
+
+class SliceRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    modelId: Id  # noqa: N815 - public field name
+
+
+class PrintRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    printerId: Id | None = None  # noqa: N815 - public field name
+
+
+@router.post("/api/slices", status_code=201)
+async def create_slice(body: SliceRequest, user: CurrentUser, deps: DepsDep) -> JSONResponse:
+    """Slice a model the caller may see; the same model and profile are sliced once."""
+    job = await slices.request_slice(deps, user.user_id, body.modelId)
+    status = "PROCESSING" if job["status"] in ("PENDING", "PROCESSING") else job["status"]
+    return JSONResponse(ok({"modelId": job["modelId"], "sliceTaskId": job["_id"],
+                            "sliceStatus": status, "gcodeUrl": job.get("gcodeUrl"),
+                            "message": "Slicing task created"}), status_code=201)
+
+
+@router.get("/api/slices/{slice_id}")
+async def get_slice(user: CurrentUser, deps: DepsDep, slice_id: PathId) -> dict:
+    return ok(slices.slice_view(await slices.get_slice(deps, user.user_id, slice_id)))
+
+
+@router.post("/api/tasks/{task_id}/print")
+async def submit_print(task_id: PathId, user: CurrentUser, deps: DepsDep,
+                       body: PrintRequest | None = None) -> dict:
+    """Slice the task's model (once) and print it on the chosen or default printer."""
+    printer_id = body.printerId if body else None
+    return ok(await prints.submit_task_print(deps, user.user_id, task_id, printer_id))
+
+
+@router.get("/api/tasks/{task_id}/print-status")
+async def print_status(user: CurrentUser, deps: DepsDep, task_id: PathId) -> dict:
+    return ok(await prints.print_status(deps, user.user_id, task_id))
