@@ -24,8 +24,10 @@ async def running(app: FastAPI, base_url: str = "http://test") -> AsyncIterator[
 
 def as_user(user_id: str, role: str = "user", secret: str = DEV_SECRET,
             session_id: str | None = None) -> dict[str, str]:
-    """Headers a service receives from the gateway for this user."""
-    return {IDENTITY_HEADER: sign_identity(Identity(user_id, role, session_id), secret)}
+    """Headers a service receives from the gateway for this user. Valid for a day: tests build
+    them at import time, and a suite runs longer than the gateway's 60-s identity lifetime."""
+    return {IDENTITY_HEADER: sign_identity(Identity(user_id, role, session_id), secret,
+                                           ttl_seconds=24 * 3600)}
 
 
 async def wait_for(predicate: Callable[[], Awaitable[Any] | Any], timeout: float = 5.0,
