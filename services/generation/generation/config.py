@@ -47,6 +47,8 @@ class Settings(BaseServiceSettings):
     SIMULATED_LLM_LATENCY: float = 0.05
 
     SWEEP_INTERVAL: float = 30.0
+    IMAGE_LEASE: float = 0.0  # 0 = IMAGE_DEADLINE + 60 s; the worker renews it every third
+    SWEEP_RECOVERIES: int = 3  # times a task's dead images are handed back before they fail
     IMAGE_STALL_TIMEOUT: float = 900.0
     MODEL_STALL_TIMEOUT: float = 1800.0
     DELETED_PURGE_AFTER: float = 600.0
@@ -64,8 +66,8 @@ class Settings(BaseServiceSettings):
 
     @property
     def image_lease_seconds(self) -> float:
-        """How long one claimed image may run before the sweeper declares it timed out."""
-        return self.IMAGE_DEADLINE + 60.0
+        """How long a claimed image stays claimed without its worker renewing the lease."""
+        return self.IMAGE_LEASE if self.IMAGE_LEASE > 0 else self.IMAGE_DEADLINE + 60.0
 
     @model_validator(mode="after")
     def _provider_keys_present(self) -> "Settings":

@@ -52,7 +52,8 @@ class Sweeper:
                     {"images": {"$elemMatch": {"imageStatus": str(ImageStatus.GENERATING),
                                                "job.leaseUntil": {"$lt": now}}}}]}, BATCH)
         for task_id in stale_images:
-            result = await self.repo.mutate(task_id, expire_images(image_cutoff))
+            result = await self.repo.mutate(
+                task_id, expire_images(image_cutoff, self.settings.SWEEP_RECOVERIES))
             changed += bool(result and result.changed)
         stale_models = await self.repo.find_ids({
             "deletedAt": None, "status": {"$in": [str(s) for s in MODEL_ACTIVE_STATUSES]},

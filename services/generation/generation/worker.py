@@ -93,7 +93,33 @@ class ImageWorker:
                 return
             log.info("image_generation_started", task_id=task_id, index=index,
                      provider=self.provider.name, prompt_length=len(prompt))
-            await self._attempts(task_id, index, prompt, token)
+            renewing = asyncio.create_task(self._renew(task_id, index, token))
+            try:
+                await self._attempts(task_id, index, prompt, token)
+            except asyncio.CancelledError:
+                # Give the image back before the cancellation goes on: the redelivered
+                # message (or the sweeper) then claims it at once, nothing waits for the lease.
+                try:
+                    await asyncio.shield(self.repo.mutate(task_id, image_jobs.release(index, token)))
+                    log.info("image_released", task_id=task_id, index=index)
+                except Exception as exc:  # the lease then runs out and the sweeper recovers it
+                    log.warning("image_release_failed", task_id=task_id, index=index,
+                                error=type(exc).__name__)
+                raise
+            finally:
+                renewing.cancel()
+
+    async def _renew(self, task_id: str, index: int, token: str) -> None:
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            try:
+                renewed = await self.repo.mutate(task_id, image_jobs.renew(index, token, self.lease))
+            except Exception as exc:  # the next renewal (or the sweeper) takes it from here
+                log.warning("image_lease_renewal_failed", task_id=task_id, index=index,
+                            error=type(exc).__name__)
+                continue
+            if renewed is None or not renewed.changed:
+                return
 
     async def _attempts(self, task_id: str, index: int, prompt: str, token: str) -> None:
         loop = asyncio.get_running_loop()

@@ -135,6 +135,8 @@ def apply_change(doc: dict, change: Any) -> dict:
             node[int(last)] = copy.deepcopy(value)
         else:
             node[last] = copy.deepcopy(value)
+    for field, amount in change.inc.items():  # top-level counters
+        out[field] = out.get(field, 0) + amount
     return out
 
 

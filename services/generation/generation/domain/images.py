@@ -17,6 +17,7 @@ from lumi_shared.contracts import (
     TaskFailed,
     TaskImagesReady,
 )
+from lumi_shared.contracts.tasks import TaskImagesRetried
 
 from .enums import IMAGE_ACTIVE_STATUSES, ImageStatus, JobStatus, RequestPhase, RequestStatus
 
@@ -68,6 +69,35 @@ def claim(index: int, token: str, lease: timedelta):
         event = ImageGenerating(task_id=doc["_id"], user_id=doc["userId"], image_id=image["id"],
                                 index=index)
         return Change(fields, [event])
+
+    return apply
+
+
+def renew(index: int, token: str, lease: timedelta):
+    """The worker still runs this image: push its lease forward (a dead worker stops doing so)."""
+    def apply(doc: dict[str, Any], now: datetime) -> Change | None:
+        image = _owned(doc, index, token)
+        if image is None:
+            return None
+        return Change({f"images.{index}.job.leaseUntil": now + lease})
+
+    return apply
+
+
+def _pending(image: dict[str, Any]) -> dict[str, Any]:
+    image.update(imageStatus=ImageStatus.PENDING, errorMessage=None, failedAt=None)
+    image["job"].update(status=JobStatus.PENDING, token=None, leaseUntil=None)
+    return image
+
+
+def release(index: int, token: str):
+    """The worker was cancelled (broker connection lost, shutdown): give the image back, so
+    the redelivered message claims it at once instead of waiting for the lease to run out."""
+    def apply(doc: dict[str, Any], now: datetime) -> Change | None:
+        image = _owned(doc, index, token)
+        if image is None:
+            return None
+        return Change({f"images.{index}": _pending(image)})
 
     return apply
 
@@ -141,27 +171,44 @@ def fail(index: int, token: str, message: str):
     return apply
 
 
-def expire_images(stall_cutoff: datetime):
-    """Sweeper: fail images whose lease ran out; fail a task whose images never progressed."""
+def expire_images(stall_cutoff: datetime, max_recoveries: int = 0):
+    """Sweeper: an image whose lease ran out (its worker died) or a task whose images never
+    progressed is first given back to the worker (`TaskImagesRetried`), up to
+    `max_recoveries` times per task; only then are the images failed."""
     def apply(doc: dict[str, Any], now: datetime) -> Change | None:
         if not _in_image_phase(doc) or doc["status"] not in IMAGE_ACTIVE_STATUSES:
             return None
         images = copy.deepcopy(doc["images"])
-        change = Change()
-        for image in images:
-            lease = image["job"].get("leaseUntil")
-            if image["imageStatus"] == ImageStatus.GENERATING and lease and lease < now:
-                _, event = _failed(doc, image, TIMED_OUT, now, JobStatus.TIMEOUT)
-                change.set[f"images.{image['index']}"] = image
-                change.events.append(event)
-        running = any(img["imageStatus"] == ImageStatus.GENERATING for img in images)
         if all(img["imageStatus"] == ImageStatus.COMPLETED for img in images):
-            return settle(doc, images, change)
-        if not change.events and not running and doc["updatedAt"] < stall_cutoff:
+            return settle(doc, images, Change())
+        expired = [img for img in images if img["imageStatus"] == ImageStatus.GENERATING
+                   and img["job"].get("leaseUntil") and img["job"]["leaseUntil"] < now]
+        running = any(img["imageStatus"] == ImageStatus.GENERATING for img in images)
+        stalled = not expired and not running and doc["updatedAt"] < stall_cutoff
+        if not expired and not stalled:
+            return None
+        if doc.get("recoveries", 0) < max_recoveries:
+            return _recover(doc, images, expired)
+        if stalled:
             return _stall(doc, images, now)
-        return settle(doc, images, change) if change.events else None
+        change = Change()
+        for image in expired:
+            _, event = _failed(doc, image, TIMED_OUT, now, JobStatus.TIMEOUT)
+            change.set[f"images.{image['index']}"] = image
+            change.events.append(event)
+        return settle(doc, images, change)
 
     return apply
+
+
+def _recover(doc: dict[str, Any], images: list[dict[str, Any]],
+             expired: list[dict[str, Any]]) -> Change:
+    change = Change({f"images.{img['index']}": _pending(img) for img in expired},
+                    inc={"recoveries": 1})
+    todo = [img["index"] for img in images if img["imageStatus"] == ImageStatus.PENDING]
+    change.events.append(TaskImagesRetried(task_id=doc["_id"], user_id=doc["userId"],
+                                           indexes=todo))
+    return change
 
 
 def _stall(doc: dict[str, Any], images: list[dict[str, Any]], now: datetime) -> Change:

@@ -14,7 +14,12 @@ async def insert_unstarted(harness, user="u1"):
     return doc["_id"]
 
 
-async def test_a_task_whose_images_never_started_becomes_failed_and_can_be_retried(harness):
+async def test_a_task_whose_images_never_started_becomes_failed_and_can_be_retried(open_app):
+    async with open_app(SWEEP_RECOVERIES=0) as harness:  # recoveries: see the tests below
+        await _never_started_becomes_failed_and_can_be_retried(harness)
+
+
+async def _never_started_becomes_failed_and_can_be_retried(harness):
     task_id = await insert_unstarted(harness)
     sweeper = harness.generation.sweeper
     assert await sweeper.sweep() == 0
@@ -34,7 +39,12 @@ async def test_a_task_whose_images_never_started_becomes_failed_and_can_be_retri
     assert (await harness.task(task_id))["phase"] == "AWAITING_SELECTION"
 
 
-async def test_an_image_whose_worker_died_times_out_after_its_lease(harness):
+async def test_an_image_whose_worker_died_times_out_after_its_lease(open_app):
+    async with open_app(SWEEP_RECOVERIES=0) as harness:
+        await _worker_died_times_out_after_its_lease(harness)
+
+
+async def _worker_died_times_out_after_its_lease(harness):
     task_id = await insert_unstarted(harness)
     repo, lease = harness.generation.repo, timedelta(minutes=5)
     for i in range(4):
@@ -79,3 +89,32 @@ async def test_deleted_tasks_whose_purge_was_lost_are_removed_later(harness):
     assert await harness.generation.sweeper.sweep() == 1
     assert await repo.collection.find_one({"_id": task_id}) is None
     assert not (storage.root / "images" / task_id).exists()
+
+
+async def test_an_image_whose_worker_died_is_handed_back_and_the_task_completes(harness):
+    task_id = await insert_unstarted(harness)
+    repo, lease = harness.generation.repo, timedelta(minutes=5)
+    for i in range(4):
+        await repo.mutate(task_id, jobs.claim(i, "killed-worker", lease))
+    await repo.mutate(task_id, jobs.complete(0, "killed-worker", "http://files.test/0.png"))
+    harness.clock.advance(lease.total_seconds() + 1)
+    assert await harness.generation.sweeper.sweep() == 1
+    await harness.settle()  # TaskImagesRetried -> the image worker runs the three again
+    task = await harness.task(task_id)
+    assert (task["status"], task["phase"]) == ("IMAGE_COMPLETED", "AWAITING_SELECTION")
+    assert harness.published("task.failed", task_id) == []
+
+
+async def test_a_cancelled_worker_gives_its_images_back_at_once(open_app):
+    import asyncio
+
+    async with open_app(SIMULATED_IMAGE_LATENCY=30.0) as harness:
+        task_id = await insert_unstarted(harness)
+        running = asyncio.create_task(harness.generation.worker.run(task_id))
+        await asyncio.sleep(0.5)
+        assert {i["imageStatus"] for i in (await harness.task(task_id))["images"]} == {"GENERATING"}
+        running.cancel()  # what a lost broker connection does to the consumer's handler
+        await asyncio.gather(running, return_exceptions=True)
+        task = await harness.task(task_id)
+        assert {i["imageStatus"] for i in task["images"]} == {"PENDING"}
+        assert task["status"] == "IMAGE_GENERATING"  # nothing failed; redelivery claims them
