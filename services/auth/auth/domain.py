@@ -36,6 +36,11 @@ class EntryKind(StrEnum):
     GRANT = "grant"
     DEBIT = "debit"
     REFUND = "refund"
+    ADMIN_CREDIT = "admin_credit"
+    ADMIN_DEBIT = "admin_debit"
+
+
+OUTGOING = frozenset({EntryKind.DEBIT, EntryKind.ADMIN_DEBIT})
 
 
 class AuthStatus(StrEnum):
@@ -114,10 +119,11 @@ class LedgerEntry:
     idempotency_key: str
     created_at: datetime
     balance_after: int | None = None
+    actor_id: str | None = None  # the admin who made an adjustment (audit)
 
     @property
     def delta(self) -> int:
-        return -self.amount if self.kind == EntryKind.DEBIT else self.amount
+        return -self.amount if self.kind in OUTGOING else self.amount
 
     @property
     def dedupe(self) -> str:
@@ -127,14 +133,15 @@ class LedgerEntry:
         return {"_id": self.id, "user_id": self.user_id, "kind": self.kind.value,
                 "amount": self.amount, "reason": self.reason,
                 "idempotency_key": self.idempotency_key, "dedupe": self.dedupe,
-                "created_at": self.created_at, "balance_after": self.balance_after}
+                "created_at": self.created_at, "balance_after": self.balance_after,
+                "actor_id": self.actor_id}
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> "LedgerEntry":
         return cls(id=doc["_id"], user_id=doc["user_id"], kind=EntryKind(doc["kind"]),
                    amount=doc["amount"], reason=doc.get("reason", ""),
                    idempotency_key=doc["idempotency_key"], created_at=as_utc(doc["created_at"]),
-                   balance_after=doc.get("balance_after"))
+                   balance_after=doc.get("balance_after"), actor_id=doc.get("actor_id"))
 
 
 def dedupe_key(kind: EntryKind, idempotency_key: str) -> str:

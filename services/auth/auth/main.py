@@ -4,12 +4,13 @@ from typing import Any
 
 import httpx
 
-from lumi_shared.messaging import OutboxRelay
+from lumi_shared.messaging import OutboxRelay, ProcessedEvents
 from lumi_shared.service import build_infra, create_service_app, serve, setup_logging
 
 from .api import routers
 from .components import Components
 from .config import Settings
+from .consumers import build_subscriptions
 from .domain import Clock, system_clock
 from .providers.mail import MailDispatcher, Mailer, create_mailer
 from .repository import Repositories
@@ -34,10 +35,12 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
         await mail.drain()
         await stats_source.aclose()
 
+    processed = ProcessedEvents(infra.db["processed_events"])
     app = create_service_app(
         infra=infra, title="Lumi auth",
         description="E-mail code login, sessions, user profiles and the credits wallet.",
-        routers=routers, relay=relay, startup=[repos.ensure_indexes], shutdown=[shutdown])
+        routers=routers, relay=relay, subscriptions=build_subscriptions(components, processed),
+        startup=[repos.ensure_indexes, processed.ensure_indexes], shutdown=[shutdown])
     app.state.auth = components
     return app
 

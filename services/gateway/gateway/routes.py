@@ -40,6 +40,7 @@ ROUTES: list[Route] = [
     _r("/api/users/update", "auth", L),
     _r("/api/users/modify-password", "auth", L),
     _r("/api/credits/**", "auth", L),
+    _r("/api/admin/credits/**", "auth", L),
     _r("/api/tasks/**", "generation", L),
     _r("/api/tasks", "generation", L),
     _r("/api/users/models", "modeling", L),

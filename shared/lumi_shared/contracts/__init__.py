@@ -1,6 +1,7 @@
 """THE event contracts of Lumi. Import events from here."""
 
 from .base import Event, TaskEvent, event_class, registry, routing_key_for, uuid7
+from .generations import GenerationFailed
 from .models import (
     ModelDeleted,
     ModelFailed,
@@ -32,4 +33,5 @@ __all__ = [
     "ModelFiles", "ModelGenerating", "ModelProgressed", "ModelReady", "ModelFailed",
     "ModelUpdated", "ModelDeleted",
     "PrintSubmitted", "PrintStatusChanged", "SliceStatusChanged", "SessionRevoked",
+    "GenerationFailed",
 ]

@@ -1,7 +1,7 @@
 """HTTP API of the auth service: thin routes over the use cases."""
 
-from . import auth, internal, users
+from . import admin, auth, internal, users
 
-routers = (auth.router, users.router, internal.router)
+routers = (auth.router, users.router, internal.router, admin.router)
 
 __all__ = ["routers"]

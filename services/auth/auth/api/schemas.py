@@ -113,4 +113,4 @@ def summary_user(user: User) -> dict[str, Any]:
 def ledger_entry(entry: LedgerEntry) -> dict[str, Any]:
     return {"id": entry.id, "kind": entry.kind.value, "amount": entry.amount,
             "delta": entry.delta, "reason": entry.reason, "balanceAfter": entry.balance_after,
-            "createdAt": iso(entry.created_at)}
+            "createdAt": iso(entry.created_at), "actorId": entry.actor_id}

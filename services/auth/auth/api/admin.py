@@ -1,0 +1,46 @@
+"""Admin routes of the credits wallet: read any wallet, adjust it with a reason (audited)."""
+
+from typing import Any
+
+from fastapi import APIRouter, Header, Query
+from pydantic import BaseModel, Field
+
+from lumi_shared.errors import NotFound, ValidationFailed
+from lumi_shared.http import ok
+from lumi_shared.identity import AdminUser
+
+from ..service.adjust import adjust_credits
+from ..service.credits import get_wallet
+from .deps import Deps
+from .schemas import ledger_entry
+
+router = APIRouter(prefix="/api/admin/credits", tags=["admin"])
+
+
+class AdjustBody(BaseModel):
+    amount: int = Field(strict=True, ge=-1_000_000, le=1_000_000)
+    reason: str = Field(min_length=1, max_length=200)
+    idempotency_key: str | None = Field(None, min_length=1, max_length=200)
+
+
+@router.get("/{user_id}")
+async def read_wallet(user_id: str, admin: AdminUser, deps: Deps,
+                      limit: int = Query(20, ge=1, le=100)) -> dict[str, Any]:
+    if await deps.repos.users.get(user_id) is None:
+        raise NotFound("Unknown user")
+    wallet = await get_wallet(credits=deps.repos.credits, settings=deps.settings,
+                              clock=deps.clock, user_id=user_id, limit=limit)
+    return ok({"userId": user_id, "balance": wallet.balance,
+               "entries": [ledger_entry(e) for e in wallet.entries]})
+
+
+@router.post("/{user_id}")
+async def adjust(user_id: str, body: AdjustBody, admin: AdminUser, deps: Deps,
+                 idempotency_key: str | None = Header(None, max_length=200)) -> dict[str, Any]:
+    if body.amount == 0:
+        raise ValidationFailed("amount must not be 0")
+    entry = await adjust_credits(
+        credits=deps.repos.credits, users=deps.repos.users, settings=deps.settings,
+        clock=deps.clock, admin_id=admin.user_id, user_id=user_id, amount=body.amount,
+        reason=body.reason.strip(), idempotency_key=body.idempotency_key or idempotency_key)
+    return ok({"userId": user_id, "balance": entry.balance_after, "entry": ledger_entry(entry)})
