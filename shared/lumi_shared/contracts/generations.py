@@ -4,7 +4,8 @@ from .base import Event
 
 
 class GenerationFailed(Event):
-    """generation -> auth (refund): a charged studio generation ended without a result; auth gives back the debit made with `generation_id` as its key, at most once."""
+    """generation -> auth (refund): a studio generation ended without a result; auth gives
+    back the debit keyed by `generation_id`, at most once."""
 
     generation_id: str
     user_id: str
