@@ -4,11 +4,11 @@ their files and documents even if their TaskDeleted delivery was lost.
 Every sweep is a guarded command on one task, so several replicas may sweep at once.
 """
 
-import asyncio
 from datetime import timedelta
 
 import structlog
 
+from lumi_shared.loop import BackgroundLoop
 from lumi_shared.storage import ObjectStorage
 
 from .config import Settings
@@ -38,7 +38,8 @@ class Sweeper:
     def __init__(self, *, repo: TaskRepository, storage: ObjectStorage,
                  settings: Settings) -> None:
         self.repo, self.storage, self.settings = repo, storage, settings
-        self._task: asyncio.Task | None = None
+        self.loop = BackgroundLoop("generation-sweeper", self.sweep,
+                                   interval=settings.SWEEP_INTERVAL)
 
     async def sweep(self) -> int:
         now = self.repo.clock()
@@ -69,22 +70,9 @@ class Sweeper:
             log.info("sweep_done", changed=changed)
         return changed
 
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.SWEEP_INTERVAL)
-            try:
-                await self.sweep()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("sweep_failed", error=f"{type(exc).__name__}: {exc}")
-
     async def start(self) -> None:
-        if self._task is None and self.settings.SWEEP_INTERVAL > 0:
-            self._task = asyncio.get_running_loop().create_task(self._loop())
+        if self.settings.SWEEP_INTERVAL > 0:
+            self.loop.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self.loop.stop()

@@ -19,6 +19,7 @@ import structlog
 
 from lumi_shared.contracts import ModelFiles
 from lumi_shared.fetch import FetchError
+from lumi_shared.loop import BackgroundLoop
 from lumi_shared.storage import content_type_for
 
 from . import transitions
@@ -81,41 +82,25 @@ class ModelWorker:
         self.worker_id = uuid.uuid4().hex[:12]
         self.running: dict[str, asyncio.Task] = {}
         self._lost: dict[str, asyncio.Event] = {}
-        self._wake = asyncio.Event()
-        self._loop_task: asyncio.Task | None = None
         self._stopping = False
+        self.loop = BackgroundLoop("model-worker", self.tick, run_first=True,
+                                   interval=settings.MODEL_WORKER_POLL_INTERVAL)
 
     def wake(self) -> None:
-        self._wake.set()
+        self.loop.wake()
 
     def start(self) -> None:
-        if self._loop_task is None:
-            self._stopping = False
-            self._loop_task = asyncio.get_running_loop().create_task(self._loop())
+        self._stopping = False
+        self.loop.start()
 
     async def stop(self, grace: float = 5.0) -> None:
         self._stopping = True
-        tasks = [t for t in (self._loop_task, *self.running.values()) if t]
+        await self.loop.stop()
+        tasks = list(self.running.values())
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=grace)
-        self._loop_task = None
-
-    async def _loop(self) -> None:
-        while not self._stopping:
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("model_worker_tick_failed", error=f"{type(exc).__name__}: {exc}")
-            try:  # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel
-                async with asyncio.timeout(self.settings.MODEL_WORKER_POLL_INTERVAL):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
-            self._wake.clear()
 
     async def tick(self) -> None:
         now = utcnow()

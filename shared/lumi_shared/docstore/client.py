@@ -1,6 +1,6 @@
 """Client and databases of the in-process store, persisted as one JSON file per database."""
 
-import asyncio
+
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -8,6 +8,7 @@ from typing import Any
 
 from bson import json_util
 
+from ..loop import BackgroundLoop
 from .collection import InMemoryCollection
 from .query import _normalize
 
@@ -42,7 +43,7 @@ class InMemoryClient:
         self.path = Path(path) if path else None
         self._databases: dict[str, InMemoryDatabase] = {}
         self._dirty = False
-        self._autosave: asyncio.Task | None = None
+        self._maintenance: BackgroundLoop | None = None
         if self.path and self.path.is_dir():
             for file in self.path.glob("*.json"):
                 self._load(file)
@@ -85,20 +86,20 @@ class InMemoryClient:
             os.replace(tmp, self.path / f"{name}.json")
         self._dirty = False
 
-    async def _maintain(self, interval: float) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            self.purge_expired()
-            self.flush()
+    async def _maintain(self) -> None:
+        self.purge_expired()
+        self.flush()
 
     def start_maintenance(self, interval: float = 2.0) -> None:
-        if self._autosave is None:
-            self._autosave = asyncio.get_running_loop().create_task(self._maintain(interval))
+        if self._maintenance is None:
+            self._maintenance = BackgroundLoop("docstore-maintenance", self._maintain,
+                                               interval=interval)
+            self._maintenance.start()
 
     async def aclose(self) -> None:
-        if self._autosave:
-            self._autosave.cancel()
-            self._autosave = None
+        if self._maintenance:
+            await self._maintenance.stop()
+            self._maintenance = None
         self.flush()
 
     async def close(self) -> None:

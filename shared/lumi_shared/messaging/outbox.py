@@ -12,6 +12,7 @@ from typing import Any
 import structlog
 
 from ..contracts import Event
+from ..loop import BackgroundLoop
 from .bus import EventBus, decode_event
 
 log = structlog.get_logger("lumi.outbox")
@@ -38,14 +39,13 @@ class OutboxRelay:
                  batch: int = 100) -> None:
         self.bus = bus
         self.collections = collections
-        self.interval = interval
         self.batch = batch
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self.loop = BackgroundLoop("outbox-relay", self._drain, interval=interval,
+                                   run_first=True)
 
     def kick(self) -> None:
         """Publish soon: called right after a write that added outbox entries."""
-        self._wake.set()
+        self.loop.wake()
 
     async def run_once(self) -> int:
         published = 0
@@ -72,39 +72,15 @@ class OutboxRelay:
         await collection.update_one({"_id": doc_id},
                                     {"$pull": {OUTBOX_FIELD: {"event_id": entry["event_id"]}}})
 
-    async def _loop(self) -> None:
-        failures = 0
-        while True:
-            # `asyncio.timeout`, not `wait_for`: on 3.11 `wait_for` can swallow a cancel that
-            # races the wake-up, and `stop()` would then wait forever.
-            try:
-                async with asyncio.timeout(self.interval):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
-            self._wake.clear()
-            try:
-                while await self.run_once() >= self.batch:
-                    pass
-                failures = 0
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                failures += 1
-                log.warning("outbox_publish_failed", error=f"{type(exc).__name__}: {exc}",
-                            failures=failures)
-                await asyncio.sleep(min(30.0, 0.5 * 2 ** min(failures, 6)))
+    async def _drain(self) -> None:
+        while await self.run_once() >= self.batch:
+            pass
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._loop())
-            self.kick()
+        self.loop.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self.loop.stop()
         try:
             await asyncio.wait_for(self.run_once(), 2.0)
         except Exception:
