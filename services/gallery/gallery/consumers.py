@@ -3,7 +3,14 @@
 TaskDeleted is not consumed: modeling answers it by deleting the task's model and publishing
 ModelDeleted, which is what the gallery needs (one source of truth for removals)."""
 
-from lumi_shared.contracts import ModelDeleted, ModelFailed, ModelReady, ModelUpdated
+from lumi_shared.contracts import (
+    ModelDeleted,
+    ModelFailed,
+    ModelReady,
+    ModelUpdated,
+    PrintStatusChanged,
+    SliceStatusChanged,
+)
 from lumi_shared.messaging import ProcessedEvents, Subscription, idempotent
 
 from . import service
@@ -27,8 +34,15 @@ def subscriptions(*, catalogue: CatalogueRepository, interactions: InteractionRe
         await service.project_model_deleted(catalogue=catalogue, interactions=interactions,
                                             event=event)
 
+    async def on_slice_status(event: SliceStatusChanged) -> None:
+        await service.project_slice_status(catalogue=catalogue, event=event)
+
+    async def on_print_status(event: PrintStatusChanged) -> None:
+        await service.project_print_status(catalogue=catalogue, event=event)
+
     handlers = [(ModelReady, on_model_ready), (ModelFailed, on_model_failed),
-                (ModelUpdated, on_model_updated), (ModelDeleted, on_model_deleted)]
+                (ModelUpdated, on_model_updated), (ModelDeleted, on_model_deleted),
+                (SliceStatusChanged, on_slice_status), (PrintStatusChanged, on_print_status)]
     return [Subscription(SERVICE, event, idempotent(f"{SERVICE}.{event.routing_key}",
                                                     processed, handler))
             for event, handler in handlers]

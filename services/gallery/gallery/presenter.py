@@ -12,7 +12,8 @@ _FIELDS = (
     ("glbUrl", "glb_url"), ("objUrl", "obj_url"), ("mtlUrl", "mtl_url"),
     ("textureUrl", "texture_url"), ("stlUrl", "stl_url"), ("fileSize", "file_size"),
     ("faceCount", "face_count"), ("vertexCount", "vertex_count"),
-    ("visibility", "visibility"),
+    ("visibility", "visibility"), ("sliceTaskId", "slice_task_id"),
+    ("sliceStatus", "slice_status"), ("gcodeUrl", "gcode_url"), ("printStatus", "print_status"),
 )
 _DATES = (("publishedAt", "published_at"), ("createdAt", "created_at"),
           ("completedAt", "completed_at"))

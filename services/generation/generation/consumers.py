@@ -14,6 +14,7 @@ from lumi_shared.contracts import (
     ModelUpdated,
     PrintStatusChanged,
     PrintSubmitted,
+    SliceStatusChanged,
     TaskCreated,
     TaskDeleted,
 )
@@ -37,6 +38,7 @@ PROJECTIONS: dict[type[Event], Callable[[Any], Any]] = {
     ModelDeleted: projection.model_deleted,
     PrintSubmitted: projection.print_submitted,
     PrintStatusChanged: projection.print_status_changed,
+    SliceStatusChanged: projection.slice_status_changed,
 }
 
 

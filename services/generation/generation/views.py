@@ -43,6 +43,17 @@ def print_view(summary: dict[str, Any] | None) -> dict[str, Any] | None:
             "updatedAt": iso(summary.get("updatedAt"))}
 
 
+def with_printing(model: dict[str, Any] | None, doc: dict[str, Any]) -> dict[str, Any] | None:
+    """The model as clients read it after printing started: sliceTaskId, sliceStatus, gcodeUrl,
+    printStatus (FY's model fields; None before anything was sliced or printed)."""
+    if model is None:
+        return None
+    sliced = doc.get("slice") or {}
+    printed = doc.get("print") or {}
+    return {**model, "sliceTaskId": sliced.get("id"), "sliceStatus": sliced.get("status"),
+            "gcodeUrl": sliced.get("gcodeUrl"), "printStatus": printed.get("status")}
+
+
 def task_view(doc: dict[str, Any]) -> dict[str, Any]:
     task_id = doc["_id"]
     return {
@@ -53,6 +64,6 @@ def task_view(doc: dict[str, Any]) -> dict[str, Any]:
         "createdAt": iso(doc["createdAt"]), "updatedAt": iso(doc["updatedAt"]),
         "completedAt": iso(doc.get("completedAt")), "errorMessage": doc.get("errorMessage"),
         "images": [image_view(task_id, img) for img in doc["images"]],
-        "model": model_view(doc.get("model")),
+        "model": with_printing(model_view(doc.get("model")), doc),
         "print": print_view(doc.get("print")),
     }

@@ -22,6 +22,7 @@ CONTENT_FIELDS = (
     "name", "description", "owner_name", "task_id", "model_url", "format", "glb_url", "obj_url",
     "mtl_url", "texture_url", "stl_url", "preview_image_url", "file_size", "face_count",
     "vertex_count", "published_at", "created_at", "completed_at", "error_message",
+    "slice_task_id", "slice_status", "gcode_url", "print_status",
 )
 log = structlog.get_logger("gallery.catalogue")
 _DEFAULTS: dict[str, Any] = {

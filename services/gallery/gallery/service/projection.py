@@ -1,7 +1,14 @@
 """Building the catalogue from modeling's events. Each use case is safe to repeat and to run
 out of order: the repository applies a change only when its version beats the stored one."""
 
-from lumi_shared.contracts import ModelDeleted, ModelFailed, ModelReady, ModelUpdated
+from lumi_shared.contracts import (
+    ModelDeleted,
+    ModelFailed,
+    ModelReady,
+    ModelUpdated,
+    PrintStatusChanged,
+    SliceStatusChanged,
+)
 
 from ..domain import PRIVATE, PUBLIC, ModelStatus
 from ..repository import CatalogueRepository, InteractionRepository
@@ -54,3 +61,22 @@ async def project_model_deleted(*, catalogue: CatalogueRepository,
     await catalogue.tombstone(event.model_id, event.user_id, event.version)
     # Repeated on every delivery: it also removes interactions that raced with the tombstone.
     await interactions.delete_for_model(event.model_id)
+
+
+def _occurred(event: SliceStatusChanged | PrintStatusChanged) -> int:
+    """Slice and print jobs of one model are ordered by when printing emitted the change
+    (versions restart with every new job)."""
+    return int(event.occurred_at.timestamp() * 1_000_000)
+
+
+async def project_slice_status(*, catalogue: CatalogueRepository,
+                               event: SliceStatusChanged) -> None:
+    await catalogue.apply(event.model_id, "slice_version", _occurred(event), {
+        "user_id": event.user_id, "slice_task_id": event.slice_task_id,
+        "slice_status": event.status, "gcode_url": event.gcode_url})
+
+
+async def project_print_status(*, catalogue: CatalogueRepository,
+                               event: PrintStatusChanged) -> None:
+    await catalogue.apply(event.model_id, "print_version", _occurred(event), {
+        "user_id": event.user_id, "print_status": event.status})

@@ -17,6 +17,7 @@ from lumi_shared.contracts import (
     ModelUpdated,
     PrintStatusChanged,
     PrintSubmitted,
+    SliceStatusChanged,
     TaskFailed,
 )
 from lumi_shared.timeutil import as_utc
@@ -169,5 +170,25 @@ def print_status_changed(event: PrintStatusChanged):
                                  "progress": max(0, min(100, event.progress)),
                                  "errorMessage": event.error_message, "version": event.version,
                                  "updatedAt": now, "occurredAt": event.occurred_at}})
+
+    return apply
+
+
+def slice_status_changed(event: SliceStatusChanged):
+    """The task model's slicing job (sliceTaskId, sliceStatus, gcodeUrl); a job's own changes
+    are ordered by its version, different jobs by when printing emitted them."""
+    def apply(doc: dict[str, Any], now: datetime) -> Change | None:
+        model = doc.get("model")
+        if model is None or model["id"] != event.model_id:
+            return None
+        current = doc.get("slice")
+        if current is not None and (
+                event.version <= current["version"] if current["id"] == event.slice_task_id
+                else event.occurred_at <= as_utc(current["occurredAt"])):
+            return None
+        return Change({"slice": {"id": event.slice_task_id, "status": event.status,
+                                 "gcodeUrl": event.gcode_url, "version": event.version,
+                                 "errorMessage": event.error_message,
+                                 "occurredAt": event.occurred_at}})
 
     return apply
