@@ -30,7 +30,8 @@ GATEWAY_PATHS: dict[str, Any] = {
         "description": "Owner only. Events: task:init (the full task) first, then image:generating, "
                        "image:completed, image:failed, task:updated, model:generating, "
                        "model:progress, model:completed, model:failed, print:submitted, "
-                       "print:status, task:deleted; `:keep-alive` comments as heartbeat.",
+                       "print:status, print:slice, task:deleted; `:keep-alive` comments as "
+                       "heartbeat.",
         "parameters": [{"name": "task_id", "in": "path", "required": True,
                         "schema": {"type": "string"}}],
         "responses": {

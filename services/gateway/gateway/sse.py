@@ -67,6 +67,10 @@ def to_sse(event: c.Event) -> tuple[str, dict[str, Any]] | None:
         return "print:status", {"modelId": event.model_id, "printJobId": event.print_job_id,
                                 "status": event.status, "progress": event.progress,
                                 "errorMessage": event.error_message}
+    if isinstance(event, c.SliceStatusChanged):
+        return "print:slice", {"modelId": event.model_id, "sliceTaskId": event.slice_task_id,
+                               "sliceStatus": event.status, "gcodeUrl": event.gcode_url,
+                               "errorMessage": event.error_message}
     if isinstance(event, c.TaskDeleted):
         return "task:deleted", {"requestId": event.task_id}
     return None

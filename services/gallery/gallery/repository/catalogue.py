@@ -77,7 +77,7 @@ class MongoCatalogueRepository:
     async def apply(self, model_id: str, guard: str, version: int,
                     fields: dict[str, Any]) -> bool:
         flt = {"_id": model_id, "status": {"$ne": ModelStatus.DELETED.value},
-               guard: {"$lt": version}}
+               guard: {"$not": {"$gte": version}}}  # a guard a document lacks counts as 0
         to_set = {**fields, guard: version}
         update: dict[str, Any] = {"$set": to_set, "$max": {"version": version}}
         defaults = {k: v for k, v in _DEFAULTS.items() if k not in to_set}

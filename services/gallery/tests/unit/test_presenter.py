@@ -9,7 +9,7 @@ CLIENT_FIELDS = {
     "id", "name", "description", "previewImageUrl", "modelUrl", "format", "glbUrl", "objUrl",
     "mtlUrl", "textureUrl", "stlUrl", "fileSize", "faceCount", "vertexCount", "visibility",
     "publishedAt", "likeCount", "favoriteCount", "viewCount", "downloadCount", "createdAt",
-    "completedAt", "user",
+    "completedAt", "user", "sliceTaskId", "sliceStatus", "gcodeUrl", "printStatus",
 }
 
 
