@@ -19,6 +19,7 @@ from sse_starlette.sse import AppStatus
 
 from lumi_shared.docstore import InMemoryClient
 from lumi_shared.messaging import InMemoryBus
+from lumi_shared.service import uvicorn_options
 
 SERVICES = ("auth", "generation", "modeling", "printing", "gallery")
 log = structlog.get_logger("lumi.embedded")
@@ -86,15 +87,16 @@ def build(data_dir: Path, port: int = 0, host: str = "127.0.0.1", *,
     }
     system = System(public, data_dir, {}, shared_bus, store)
     for name, (settings_cls, factory) in _factories().items():
-        settings = settings_cls(**common, PORT=sockets[name].getsockname()[1], **overrides.get(name, {}))
+        settings = settings_cls(**{**common, "PORT": sockets[name].getsockname()[1],
+                                   **overrides.get(name, {})})
         mongo = mongo_for(name) if mongo_for else store
         system.apps[name] = factory(settings, mongo=mongo, bus=shared_bus)
-    gateway = gateway_app(GatewaySettings(**common, PORT=gateway_socket.getsockname()[1],
-                                          **overrides.get("gateway", {})), bus=shared_bus)
+    gateway = gateway_app(GatewaySettings(**{**common, "PORT": gateway_socket.getsockname()[1],
+                                             **overrides.get("gateway", {})}), bus=shared_bus)
     system.apps["gateway"] = gateway
     for name, app in system.apps.items():
-        config = uvicorn.Config(app, log_config=None, lifespan="on", server_header=False,
-                                timeout_graceful_shutdown=3, access_log=False)
+        config = uvicorn.Config(app, lifespan="on", timeout_graceful_shutdown=3, access_log=False,
+                                **uvicorn_options(app.state.settings))
         sock = gateway_socket if name == "gateway" else sockets[name]
         system.servers.append((name, _Server(config), sock))
     return system

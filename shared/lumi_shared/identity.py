@@ -17,6 +17,8 @@ from fastapi import Depends, Request
 from .errors import Forbidden, Unauthorized
 
 IDENTITY_HEADER = "x-lumi-identity"
+CLIENT_IP_HEADER = "x-lumi-client-ip"
+GATEWAY_PROOF_HEADER = "x-lumi-gateway"  # signs the client address: only the gateway sets it
 SERVICE_ROLE = "service"
 
 
@@ -71,6 +73,37 @@ def verify_identity(token: str, secret: str, now: float | None = None) -> Identi
 def service_identity_header(service: str, secret: str) -> dict[str, str]:
     """Header for an internal call made by `service` itself (not on behalf of a user)."""
     return {IDENTITY_HEADER: sign_identity(Identity(f"service:{service}", SERVICE_ROLE), secret)}
+
+
+def _proof_mac(client_ip: str, expires: int, secret: str) -> bytes:
+    return hmac.new(secret.encode(), f"gateway|{client_ip}|{expires}".encode(),
+                    hashlib.sha256).digest()
+
+
+def client_ip_headers(client_ip: str, secret: str, ttl_seconds: int = 60,
+                      now: float | None = None) -> dict[str, str]:
+    """What the gateway sends so a service may key per-IP limits on the caller's address."""
+    expires = int((now or time.time()) + ttl_seconds)
+    proof = f"{expires}.{_b64(_proof_mac(client_ip, expires, secret))}"
+    return {CLIENT_IP_HEADER: client_ip, GATEWAY_PROOF_HEADER: proof}
+
+
+def client_ip(request: Request) -> str:
+    """The caller's address: the gateway's signed `X-Lumi-Client-IP`, else the socket peer
+    (never an unsigned header - anyone reaching a service port could pick any value)."""
+    claimed = request.headers.get(CLIENT_IP_HEADER, "").strip()
+    proof = request.headers.get(GATEWAY_PROOF_HEADER, "")
+    if claimed and "." in proof:
+        expires, _, mac = proof.partition(".")
+        try:
+            valid = (int(expires) >= time.time() and hmac.compare_digest(
+                _unb64(mac), _proof_mac(claimed, int(expires),
+                                        request.app.state.settings.IDENTITY_SECRET)))
+        except (ValueError, TypeError):
+            valid = False
+        if valid:
+            return claimed[:64]
+    return request.client.host if request.client else "unknown"
 
 
 def bearer_token(authorization: str | None) -> str | None:

@@ -90,7 +90,10 @@ def create_service_app(
                 await close_client(infra.mongo)
             log.info("service_stopped", title=title)
 
+    # No slash redirects: a redirect built from the Host header would leak this process's
+    # internal address through the gateway (or send a browser off-site).
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,
+                  redirect_slashes=False,
                   **({} if docs else {"docs_url": None, "redoc_url": None, "openapi_url": None}))
     app.state.settings = settings
     app.state.infra = infra
@@ -120,7 +123,15 @@ def setup_logging(settings: BaseServiceSettings) -> None:
     sys.excepthook = refuse_clearly
 
 
+def uvicorn_options(settings: BaseServiceSettings) -> dict[str, Any]:
+    """Server options every runtime mode uses: only TRUSTED_PROXIES may set the client
+    address (uvicorn would otherwise trust X-Forwarded-For from loopback), no Server header."""
+    trusted = list(settings.TRUSTED_PROXIES)
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None,
+            "server_header": False, "log_config": None}
+
+
 def serve(app: FastAPI, settings: BaseServiceSettings) -> None:
     """Run one service as its own process (the `lumi-<service>` console script)."""
-    uvicorn.run(app, host=settings.HOST, port=settings.PORT, log_config=None,
-                timeout_graceful_shutdown=5, server_header=False)
+    uvicorn.run(app, host=settings.HOST, port=settings.PORT, timeout_graceful_shutdown=5,
+                **uvicorn_options(settings))

@@ -1,13 +1,25 @@
 """Settings base: attribute names equal environment variable names."""
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from .secrets import derived_secret
 
 DEV_SECRET = "dev-only-identity-secret-change-me-0123456789"
 DEV_PROFILES = ("embedded", "dev", "test")
+
+
+def split_csv(value: object) -> object:
+    """A list setting given as `a,b` or as a JSON array."""
+    if isinstance(value, str):
+        if value.strip().startswith("["):
+            return json.loads(value)
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return value
 
 
 class BaseServiceSettings(BaseSettings):
@@ -41,6 +53,15 @@ class BaseServiceSettings(BaseSettings):
     IDENTITY_SECRET: str = DEV_SECRET
     OTEL_EXPORTER_OTLP_ENDPOINT: str | None = None
 
+    # CIDRs of the proxies in front of this process. Only a peer in them may set the client
+    # address through X-Forwarded-For (uvicorn's proxy headers are off when empty).
+    TRUSTED_PROXIES: Annotated[list[str], NoDecode] = []
+
+    @field_validator("TRUSTED_PROXIES", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        return split_csv(value)
+
     @property
     def is_dev(self) -> bool:
         return self.LUMI_ENV in DEV_PROFILES
@@ -55,6 +76,10 @@ class BaseServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> "BaseServiceSettings":
+        if self.LUMI_ENV == "dev":  # placeholders become this installation's own secrets
+            for name in self.secret_fields():
+                if getattr(self, name) == type(self).model_fields[name].default:
+                    setattr(self, name, derived_secret(self.LUMI_DATA_DIR, name))
         if self.is_dev:
             return self
         for name in self.secret_fields():

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from .identity import IDENTITY_HEADER, Identity, sign_identity
+from .identity import IDENTITY_HEADER, Identity, client_ip_headers, sign_identity
 from .settings import DEV_SECRET
 
 
@@ -28,6 +28,11 @@ def as_user(user_id: str, role: str = "user", secret: str = DEV_SECRET,
     them at import time, and a suite runs longer than the gateway's 60-s identity lifetime."""
     return {IDENTITY_HEADER: sign_identity(Identity(user_id, role, session_id), secret,
                                            ttl_seconds=24 * 3600)}
+
+
+def from_ip(client_ip: str, secret: str = DEV_SECRET) -> dict[str, str]:
+    """Headers a service receives from the gateway for a caller at `client_ip`."""
+    return client_ip_headers(client_ip, secret)
 
 
 async def wait_for(predicate: Callable[[], Awaitable[Any] | Any], timeout: float = 5.0,
@@ -56,7 +61,8 @@ class _Served:
         self.sock = socket.socket()
         self.sock.bind((host, 0))
         self.url = f"http://{host}:{self.sock.getsockname()[1]}"
-        config = uvicorn.Config(app, log_config=None, lifespan="on", timeout_graceful_shutdown=1)
+        config = uvicorn.Config(app, log_config=None, lifespan="on", timeout_graceful_shutdown=1,
+                                proxy_headers=False)
         self.server = uvicorn.Server(config)
         self.server.capture_signals = _no_signals  # type: ignore[method-assign]
         self.task: asyncio.Task | None = None

@@ -122,8 +122,11 @@ async def test_readyz_is_503_when_a_dependency_is_down():
         assert response.json()["data"]["checks"]["broker"] is False
 
 
-def test_dev_secret_is_only_a_dev_default():
-    assert BaseServiceSettings().IDENTITY_SECRET == DEV_SECRET
+def test_dev_secret_is_only_the_embedded_and_test_default(tmp_path):
+    # issue 13: the constant used to be the `dev` default too; `dev` now derives its own
+    for env in ("embedded", "test"):
+        assert BaseServiceSettings(LUMI_ENV=env, LUMI_DATA_DIR=tmp_path).IDENTITY_SECRET == DEV_SECRET
+    assert BaseServiceSettings(LUMI_DATA_DIR=tmp_path).IDENTITY_SECRET != DEV_SECRET
     assert time.time() > 0
 
 

@@ -22,6 +22,7 @@ class Settings(BaseServiceSettings):
     CODE_SENDS_PER_EMAIL_PER_HOUR: int = Field(5, ge=1)
     CODE_SENDS_PER_IP_PER_HOUR: int = Field(20, ge=1)
     CODE_FAILURES_PER_EMAIL_PER_DAY: int = Field(20, ge=1)
+    CODE_FAILURES_PER_IP_PER_HOUR: int = Field(20, ge=1)
     CODE_HMAC_KEY: str = DEV_CODE_HMAC_KEY
 
     SESSION_TTL_SECONDS: int = Field(30 * 24 * 3600, ge=60)

@@ -17,7 +17,7 @@ from auth.providers.mail import MailMessage
 from auth.service.stats import zero_stats
 from lumi_shared.docstore import InMemoryClient
 from lumi_shared.identity import service_identity_header
-from lumi_shared.testing import running, wait_for
+from lumi_shared.testing import from_ip, running, wait_for
 
 
 class FakeClock:
@@ -160,7 +160,7 @@ def sign_in(client, mailer, clock):
                        ip: str = "10.0.0.1") -> httpx.Response:
         sent = len(mailer.codes_for(email))
         response = await client.post("/api/auth/send-code", json={"email": email},
-                                     headers={"x-lumi-client-ip": ip})
+                                     headers=from_ip(ip))
         assert response.status_code == 200, response.text
         code = await mailer.code_for(email, sent + 1)
         response = await client.post(path, json={"email": email, "code": code})

@@ -1,10 +1,9 @@
-import json
 from typing import Annotated
 
 from pydantic import field_validator
 from pydantic_settings import NoDecode
 
-from lumi_shared.settings import BaseServiceSettings
+from lumi_shared.settings import BaseServiceSettings, split_csv
 
 
 class Settings(BaseServiceSettings):
@@ -22,12 +21,12 @@ class Settings(BaseServiceSettings):
     # http://localhost:* and http://127.0.0.1:* are allowed too; defaults to on in dev profiles.
     CORS_ALLOW_LOCALHOST: bool | None = None
 
-    # Proxies in front of the gateway (CIDRs, e.g. the ingress pods). Only when the peer is one
-    # of them is X-Forwarded-For read, right to left, skipping trusted hops: the first other
-    # address is the client. Empty = the peer is the client (X-Forwarded-For is never trusted).
-    TRUSTED_PROXIES: Annotated[list[str], NoDecode] = []
+    # TRUSTED_PROXIES (base settings): proxies in front of the gateway (e.g. the ingress pods).
+    # Only when the peer is one of them is X-Forwarded-For read, right to left, skipping trusted
+    # hops: the first other address is the client. Empty = the peer is the client.
 
     MAX_BODY_BYTES: int = 10 * 1024 * 1024
+    MAX_HEADER_BYTES: int = 32 * 1024  # all request headers together; more is a 431
     UPSTREAM_CONNECT_TIMEOUT: float = 3.0
     UPSTREAM_TIMEOUT: float = 30.0
     UPSTREAM_MAX_CONNECTIONS: int = 200
@@ -44,14 +43,10 @@ class Settings(BaseServiceSettings):
     # Folder served at /files when storage is local (default: $LUMI_DATA_DIR/files).
     FILES_DIR: str | None = None
 
-    @field_validator("CORS_ORIGINS", "SESSION_COOKIE_NAMES", "TRUSTED_PROXIES", mode="before")
+    @field_validator("CORS_ORIGINS", "SESSION_COOKIE_NAMES", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
-        if isinstance(value, str):
-            if value.strip().startswith("["):
-                return json.loads(value)
-            return [v.strip() for v in value.split(",") if v.strip()]
-        return value
+        return split_csv(value)
 
     @property
     def allow_localhost(self) -> bool:

@@ -12,6 +12,10 @@ ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 ALLOW_HEADERS = "authorization, content-type, x-request-id, last-event-id, cache-control"
 EXPOSE_HEADERS = "x-request-id, retry-after"
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+# Swagger UI: its bundle from the CDN FastAPI links, one inline start-up script.
+DOCS_CSP = ("default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
+            "style-src https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
+            "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 
 
 class OriginPolicy:
@@ -51,7 +55,7 @@ class EdgeMiddleware:
                 raw = [(k, v) for k, v in message.get("headers", [])
                        if not k.lower().startswith(b"access-control-") and k.lower() != b"server"]
                 raw += [(k.encode(), v.encode()) for k, v in cors.items()]
-                raw += [(k.encode(), v.encode()) for k, v in self._security_headers(is_api)]
+                raw += [(k.encode(), v.encode()) for k, v in self._security_headers(path)]
                 message["headers"] = raw
             await send(message)
 
@@ -65,11 +69,12 @@ class EdgeMiddleware:
         return {"access-control-allow-origin": origin or "", "access-control-allow-credentials": "true",
                 "access-control-expose-headers": EXPOSE_HEADERS, "vary": "Origin"}
 
-    def _security_headers(self, is_api: bool) -> list[tuple[str, str]]:
+    def _security_headers(self, path: str) -> list[tuple[str, str]]:
+        """On every response (API, files, docs, 404s): nothing may frame or script it."""
+        csp = DOCS_CSP if path == "/docs" else API_CSP
         out = [("x-content-type-options", "nosniff"),
-               ("referrer-policy", "strict-origin-when-cross-origin")]
-        if is_api:
-            out += [("content-security-policy", API_CSP), ("x-frame-options", "DENY")]
+               ("referrer-policy", "strict-origin-when-cross-origin"),
+               ("content-security-policy", csp), ("x-frame-options", "DENY")]
         if self.hsts:
             out.append(("strict-transport-security", "max-age=31536000; includeSubDomains"))
         return out

@@ -21,19 +21,22 @@ from lumi_shared.errors import (
     ServiceUnavailable,
     Unauthorized,
 )
-from lumi_shared.identity import IDENTITY_HEADER, sign_identity
+from lumi_shared.identity import IDENTITY_HEADER, client_ip_headers, sign_identity
 from lumi_shared.internal import InternalClient
 from lumi_shared.service import build_infra, create_service_app, serve, setup_logging
 
 from . import openapi
 from .config import Settings
 from .cors import EdgeMiddleware, OriginPolicy
+from .limits import HeaderLimitMiddleware
 from .proxy import Upstreams, forward
 from .routes import ROUTES, Access, RouteTable
 from .sessions import Caller, CredentialSource, SessionResolver
 from .sse import SseHub
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# They set the session cookie: from a foreign browser origin they would be login CSRF.
+SIGN_IN_PATHS = {"/api/auth/login", "/api/auth/verify-code", "/api/auth/register"}
 _BAD_PATH = re.compile(r"//|/\.\.?(/|$)")
 _TASK_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -66,6 +69,9 @@ class Gateway:
         await self.hub.on_event(event)
 
     async def caller(self, request: Request, access: Access) -> Caller:
+        if (request.url.path.rstrip("/") in SIGN_IN_PATHS and request.headers.get("origin")
+                and not self._same_site(request)):
+            raise Forbidden("Cross-site sign-in refused")
         caller = await self.resolver.caller(request, self.settings.SESSION_COOKIE_NAMES)
         if access is Access.LOGIN and caller.identity is None:
             if caller.unavailable:
@@ -88,7 +94,7 @@ class Gateway:
         client_ip = self.client_ip(request)
         headers = {
             "x-request-id": request.scope.get("state", {}).get("request_id", ""),
-            "x-lumi-client-ip": client_ip,
+            **client_ip_headers(client_ip, self.settings.IDENTITY_SECRET),
             "x-forwarded-for": client_ip,
             "x-forwarded-proto": request.url.scheme,
             "x-forwarded-host": request.headers.get("host", ""),
@@ -200,6 +206,7 @@ def create_app(settings: Settings | None = None, *, bus: Any = None) -> FastAPI:
         files.mkdir(parents=True, exist_ok=True)
         app.mount("/files", StaticFiles(directory=files), name="files")
     app.add_middleware(EdgeMiddleware, policy=gw.policy, hsts=not settings.is_dev)
+    app.add_middleware(HeaderLimitMiddleware, max_bytes=settings.MAX_HEADER_BYTES)
     return app
 
 

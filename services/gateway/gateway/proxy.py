@@ -21,6 +21,7 @@ log = structlog.get_logger("lumi.gateway.proxy")
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
               "trailer", "trailers", "transfer-encoding", "upgrade", "host"}
 CREDENTIAL_HEADERS = {"cookie", "authorization"}
+OWN = {"date", "server"}  # the gateway's server sets these itself: never sent twice
 BUFFER_LIMIT = 256 * 1024  # smaller answers are read whole; larger ones are streamed
 
 
@@ -120,7 +121,9 @@ async def forward(request: Request, upstreams: Upstreams, service: str, *, max_b
     headers = forward_headers(request, keep_credentials=keep_credentials, extra=extra_headers)
     if has_body:  # the body is re-chunked on its way up; its length is the stream's business
         headers = [(k, v) for k, v in headers if k != "content-length"]
-    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    # The gateway answers its own canonical paths: `/api/tasks/` is `/api/tasks` upstream.
+    path = request.url.path.rstrip("/") or "/"
+    path += f"?{request.url.query}" if request.url.query else ""
     try:
         upstream = await upstreams.session.request(
             request.method, upstreams.url(service, path), headers=headers, allow_redirects=False,
@@ -135,8 +138,8 @@ async def forward(request: Request, upstreams: Upstreams, service: str, *, max_b
             raise too_large from None
         log.warning("upstream_unreachable", upstream=service, error=type(exc).__name__)
         raise UpstreamError("Upstream service unavailable") from None
-    raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1"))
-                   for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP]
+    raw_headers = [(k.lower().encode("latin-1"), _public_location(k, v, upstreams.urls[service]))
+                   for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP | OWN]
     if upstream.content_length is not None and upstream.content_length <= BUFFER_LIMIT:
         try:
             body = await upstream.read()
@@ -150,6 +153,13 @@ async def forward(request: Request, upstreams: Upstreams, service: str, *, max_b
                                      background=BackgroundTask(upstream.release))
     response.raw_headers = raw_headers
     return response
+
+
+def _public_location(name: str, value: str, base: str) -> bytes:
+    """An upstream `Location` never names the service's internal address: made relative."""
+    if name.lower() == "location" and value.startswith(base):
+        value = value[len(base):] or "/"
+    return value.encode("latin-1")
 
 
 async def _relay(upstream: aiohttp.ClientResponse):

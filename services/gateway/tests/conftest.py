@@ -61,7 +61,7 @@ class Item(BaseModel):
 def echo_app(name: str) -> FastAPI:
     """A stand-in service that shows what it received."""
     app = FastAPI(openapi_url=None)
-    app.state.settings = Settings()
+    app.state.settings = Settings(LUMI_ENV="test")
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PATCH", "DELETE", "PUT"])
     async def echo(request: Request, rest: str):

@@ -3,10 +3,19 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from lumi_shared.http import ok
 from lumi_shared.identity import CurrentUser, ServiceCaller
+from lumi_shared.text import CONTROL_MESSAGE, has_control
 
 from . import service
 from .domain import SortBy, Visibility
@@ -39,8 +48,19 @@ def list_params(
 
 
 ListDep = Annotated[ListParams, Depends(list_params)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+def _plain(multiline: bool):
+    def check(value: str) -> str:
+        if has_control(value, multiline=multiline):
+            raise PydanticCustomError("text", CONTROL_MESSAGE)
+        return value
+
+    return AfterValidator(check)
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+                 _plain(False)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500),
+                        _plain(True)]
 
 
 class ModelEdit(BaseModel):

@@ -29,11 +29,11 @@ async def send_code(body: SendCodeBody, deps: Deps, ip: ClientIP) -> dict[str, A
 
 
 async def _sign_in(body: CodeBody, deps: Deps, response: Response,
-                   previous: str | None) -> dict[str, Any]:
+                   previous: str | None, ip: str) -> dict[str, Any]:
     repos = deps.repos
     await code_cases.check_code(codes=repos.codes, limiter=repos.limiter, settings=deps.settings,
                                 clock=deps.clock, email=body.email, code=body.code,
-                                purposes=SIGN_IN_PURPOSES)
+                                purposes=SIGN_IN_PURPOSES, client_ip=ip)
     signed = await session_cases.start_session(
         users=repos.users, sessions=repos.sessions, credits=repos.credits,
         settings=deps.settings, clock=deps.clock, email=body.email, previous_token=previous)
@@ -47,22 +47,22 @@ async def _sign_in(body: CodeBody, deps: Deps, response: Response,
 
 @router.post("/login")
 async def login(body: CodeBody, deps: Deps, response: Response,
-                previous: PresentedToken) -> dict[str, Any]:
-    return await _sign_in(body, deps, response, previous)
+                previous: PresentedToken, ip: ClientIP) -> dict[str, Any]:
+    return await _sign_in(body, deps, response, previous, ip)
 
 
 @router.post("/verify-code")
 async def verify_code(body: CodeBody, deps: Deps, response: Response,
-                      previous: PresentedToken) -> dict[str, Any]:
+                      previous: PresentedToken, ip: ClientIP) -> dict[str, Any]:
     """The older clients' name for login."""
-    return await _sign_in(body, deps, response, previous)
+    return await _sign_in(body, deps, response, previous, ip)
 
 
 @router.post("/register")
 async def register(body: CodeBody, deps: Deps, response: Response,
-                   previous: PresentedToken) -> dict[str, Any]:
+                   previous: PresentedToken, ip: ClientIP) -> dict[str, Any]:
     """Same as login: the account is created by the first successful code check."""
-    return await _sign_in(body, deps, response, previous)
+    return await _sign_in(body, deps, response, previous, ip)
 
 
 @router.get("/me")

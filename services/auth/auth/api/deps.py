@@ -5,24 +5,16 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from lumi_shared.errors import Unauthorized
-from lumi_shared.identity import Identity, bearer_token, optional_user
+from lumi_shared.identity import Identity, bearer_token, client_ip, optional_user
 
 from ..components import Components
 from ..config import COOKIE_BASE_NAME, HOST_PREFIX
 
-CLIENT_IP_HEADER = "x-lumi-client-ip"
 AUTH_STATE_HEADER = "x-lumi-auth"
 
 
 def components(request: Request) -> Components:
     return request.app.state.auth
-
-
-def client_ip(request: Request) -> str:
-    forwarded = request.headers.get(CLIENT_IP_HEADER, "").strip()
-    if forwarded:
-        return forwarded[:64]
-    return request.client.host if request.client else "unknown"
 
 
 def presented_token(request: Request) -> str | None:

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from lumi_shared.text import CONTROL_MESSAGE, has_control
 from lumi_shared.timeutil import iso
 
 from ..domain import CodePurpose, LedgerEntry, User
@@ -13,7 +14,6 @@ from ..security import BadEmail, normalize_email
 from ..service.users import Profile
 
 _CODE = re.compile(r"^\d{4,8}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _email(value: str) -> str:
@@ -33,15 +33,15 @@ def _code(value: Any) -> Any:
 
 def _text(value: str) -> str:
     value = value.strip()
-    if _CONTROL.search(value):
-        raise PydanticCustomError("text", "Control characters are not allowed")
+    if has_control(value):
+        raise PydanticCustomError("text", CONTROL_MESSAGE)
     return value
 
 
 def _avatar(value: str | None) -> str | None:
     if value is None or value == "":
         return None
-    if not re.match(r"^https?://[^\s/$.?#][^\s]*$", value) or _CONTROL.search(value):
+    if not re.match(r"^https?://[^\s/$.?#][^\s]*$", value) or has_control(value):
         raise PydanticCustomError("url", "Avatar must be an http(s) URL")
     return value
 

@@ -25,6 +25,11 @@ def _failures(settings: Settings) -> Limit:
     return Limit("code_failures", settings.CODE_FAILURES_PER_EMAIL_PER_DAY, DAY)
 
 
+def _ip_failures(settings: Settings) -> Limit:
+    """Wrong codes from one address, whatever e-mail addresses they were tried on."""
+    return Limit("code_failures_ip", settings.CODE_FAILURES_PER_IP_PER_HOUR, HOUR)
+
+
 def _cooldown_error(code: StoredCode | None, now_ts: float, cooldown: timedelta) -> RateLimited:
     wait = cooldown.total_seconds()
     if code is not None:
@@ -61,14 +66,15 @@ async def send_code(*, codes: CodeRepository, limiter: RateLimiter, mail: MailDi
 
 async def check_code(*, codes: CodeRepository, limiter: RateLimiter, settings: Settings,
                      clock: Clock, email: str, code: str,
-                     purposes: Collection[CodePurpose]) -> None:
+                     purposes: Collection[CodePurpose], client_ip: str) -> None:
     """Consume the live code of `email` or raise `InvalidCode` (400).
 
     Wrong guesses are counted by a conditional `$inc` (attempts < max), so however many
     guesses race, at most CODE_MAX_ATTEMPTS are ever compared against one code.
     """
     now = clock()
-    failures = _failures(settings)
+    failures, ip_failures = _failures(settings), _ip_failures(settings)
+    await limiter.check(ip_failures, opaque_key(client_ip), now, TOO_MANY_FAILURES)
     await limiter.check(failures, opaque_key(email), now, TOO_MANY_FAILURES)
     stored = await codes.get(email)
     max_attempts = settings.CODE_MAX_ATTEMPTS
@@ -81,9 +87,10 @@ async def check_code(*, codes: CodeRepository, limiter: RateLimiter, settings: S
         raise InvalidCode(CODE_GONE)
     if not await codes.count_failure(email, stored.code_id, max_attempts):
         raise InvalidCode(CODE_GONE)
-    try:
-        await limiter.hit(failures, opaque_key(email), now, TOO_MANY_FAILURES)
-    except RateLimited:
-        pass  # this guess is answered as wrong; the next request is refused by `check`
+    for rule, key in ((failures, email), (ip_failures, client_ip)):
+        try:
+            await limiter.hit(rule, opaque_key(key), now, TOO_MANY_FAILURES)
+        except RateLimited:
+            pass  # this guess is answered as wrong; the next request is refused by `check`
     log.info("code_rejected")
     raise InvalidCode("Wrong code")

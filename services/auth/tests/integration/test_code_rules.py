@@ -1,5 +1,7 @@
 """Code rules over HTTP: lifetime, single use, attempts, resend cooldown and hourly limits."""
 
+from lumi_shared.testing import from_ip
+
 
 def _wrong(code: str) -> str:
     return str((int(code) + 1) % 10**6).zfill(6)
@@ -87,7 +89,7 @@ async def test_codes_per_address_are_limited_per_hour(client, clock):
 
 
 async def test_codes_per_client_ip_are_limited_per_hour(client):
-    headers = {"x-lumi-client-ip": "203.0.113.9"}
+    headers = from_ip("203.0.113.9")
     for index in range(20):
         response = await client.post("/api/auth/send-code", headers=headers,
                                      json={"email": f"ip{index}@example.com"})
@@ -95,7 +97,7 @@ async def test_codes_per_client_ip_are_limited_per_hour(client):
     response = await client.post("/api/auth/send-code", headers=headers,
                                  json={"email": "ip-last@example.com"})
     assert response.status_code == 429 and "retry-after" in response.headers
-    other = await client.post("/api/auth/send-code", headers={"x-lumi-client-ip": "198.51.100.1"},
+    other = await client.post("/api/auth/send-code", headers=from_ip("198.51.100.1"),
                               json={"email": "ip-last@example.com"})
     assert other.status_code == 200
 
@@ -105,7 +107,7 @@ async def test_too_many_wrong_codes_in_a_day_block_verification(client, mailer, 
     email = "guesser@example.com"
     for round_ in range(4):
         await client.post("/api/auth/send-code", json={"email": email},
-                          headers={"x-lumi-client-ip": f"10.1.0.{round_}"})
+                          headers=from_ip(f"10.1.0.{round_}"))
         code = await mailer.code_for(email, round_ + 1)
         wrong = _wrong(code)
         for _ in range(5):

@@ -41,7 +41,8 @@ async def test_fifty_concurrent_wrong_guesses_count_exactly_five_on_mongodb(
     async def guess(value: str) -> str:
         try:
             await check_code(codes=repos.codes, limiter=repos.limiter, settings=settings,
-                             clock=clock, email=email, code=value, purposes=SIGN_IN_PURPOSES)
+                             clock=clock, email=email, code=value, purposes=SIGN_IN_PURPOSES,
+                             client_ip="10.0.0.1")
             return "ok"
         except InvalidCode as exc:
             return exc.message

@@ -5,12 +5,12 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
+from lumi_shared.identity import client_ip
+
 from ..cache import PageCache
 from ..config import Settings
 from ..providers.users import UserDirectory
 from ..repository import CatalogueRepository, InteractionRepository
-
-CLIENT_IP_HEADER = "x-lumi-client-ip"
 
 
 @dataclass
@@ -26,11 +26,7 @@ def _deps(request: Request) -> GalleryDeps:
     return request.app.state.gallery
 
 
-def _client_ip(request: Request) -> str | None:
-    return request.headers.get(CLIENT_IP_HEADER)
-
-
 Deps = Annotated[GalleryDeps, Depends(_deps)]
-ClientIP = Annotated[str | None, Depends(_client_ip)]
+ClientIP = Annotated[str, Depends(client_ip)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 Offset = Annotated[int, Query(ge=0)]

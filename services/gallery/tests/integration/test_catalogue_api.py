@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from lumi_shared.testing import from_ip
+
 
 async def data(response, status=200):
     assert response.status_code == status, response.text
@@ -44,8 +46,8 @@ async def test_popular_liked_and_viewed_orders_accept_sort_and_sortby(gallery):
         await gallery.post(f"/api/gallery/models/{a}/interactions", user, json={"type": "LIKE"})
     await gallery.post(f"/api/gallery/models/{c}/interactions", "u1", json={"type": "LIKE"})
     for viewer in ("1.1.1.1", "2.2.2.2", "3.3.3.3"):
-        await gallery.get(f"/api/gallery/models/{b}", headers={"X-Lumi-Client-IP": viewer})
-    await gallery.get(f"/api/gallery/models/{c}", headers={"X-Lumi-Client-IP": "1.1.1.1"})
+        await gallery.get(f"/api/gallery/models/{b}", headers=from_ip(viewer))
+    await gallery.get(f"/api/gallery/models/{c}", headers=from_ip("1.1.1.1"))
 
     async def order(**params):
         body = await data(await gallery.get("/api/gallery/models", params=params))

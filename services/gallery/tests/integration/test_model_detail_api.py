@@ -3,8 +3,9 @@
 from datetime import UTC, datetime, timedelta
 
 from lumi_shared.contracts import ModelFailed
+from lumi_shared.testing import from_ip
 
-IP = {"X-Lumi-Client-IP": "203.0.113.7"}
+IP = from_ip("203.0.113.7")
 
 
 async def test_a_public_model_is_readable_by_anyone(gallery):
@@ -45,7 +46,7 @@ async def test_anonymous_views_count_once_per_client_address(gallery):
     model_id = await gallery.ready()
     for ip in ("198.51.100.1", "198.51.100.1", "198.51.100.2"):
         response = await gallery.get(f"/api/gallery/models/{model_id}",
-                                     headers={"X-Lumi-Client-IP": ip})
+                                     headers=from_ip(ip))
     assert response.json()["data"]["viewCount"] == 2
 
 

@@ -16,7 +16,7 @@ BEARER = {"authorization": "Bearer good-token"}
 
 def fake_generation() -> FastAPI:
     app = FastAPI()
-    app.state.settings = Settings()
+    app.state.settings = Settings(LUMI_ENV="test")
     owners = {"t1": "u1", "t2": "a1"}
 
     @app.get("/api/tasks/{task_id}")

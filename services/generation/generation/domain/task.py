@@ -13,6 +13,7 @@ from lumi_shared.aggregate import Change
 from lumi_shared.contracts import ImageSelected, TaskCreated, TaskDeleted, uuid7
 from lumi_shared.contracts.tasks import TaskImagesRetried
 from lumi_shared.errors import Conflict, InvalidState, ValidationFailed
+from lumi_shared.text import CONTROL_MESSAGE, has_control
 
 from .enums import IMAGE_COUNT, ImageStatus, JobStatus, RequestPhase, RequestStatus
 
@@ -27,6 +28,8 @@ def clean_prompt(prompt: Any) -> str:
         raise ValidationFailed("prompt must not be empty")
     if len(text) > MAX_PROMPT_LENGTH:
         raise ValidationFailed(f"prompt must be at most {MAX_PROMPT_LENGTH} characters")
+    if has_control(text, multiline=True):
+        raise ValidationFailed(f"prompt: {CONTROL_MESSAGE}")
     return text
 
 
