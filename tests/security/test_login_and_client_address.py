@@ -90,7 +90,7 @@ async def test_a_service_port_ignores_an_unsigned_client_address(system):
 
 
 async def test_outside_embedded_and_test_the_identity_secret_is_per_installation(tmp_path):
-    dev = {name: {**FAST.get(name, {}), "LUMI_ENV": "dev"}
+    dev = {name: {**FAST.get(name, {}), "LUMI_ENV": "dev", "ALLOW_IN_PROCESS_STORE": True}
            for name in ("gateway", "auth", "generation", "modeling", "printing", "gallery")}
     async with running_system(tmp_path, overrides=dev) as system:
         assert (tmp_path / "installation.key").stat().st_mode & 0o077 == 0
