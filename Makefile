@@ -28,11 +28,14 @@ run: install  ## the whole system in one process on http://localhost:$(PORT)
 run-services: install  ## six services as separate processes on RabbitMQ + a database server (README "Runtime modes")
 	PORT=$(PORT) $(BIN)/python -m lumi_embedded.run_services
 
+faults: install  ## fault suite on its own RabbitMQ node + SecantusDB (not in `make test`); FAULTS_ARGS="--only db-kill9 --tasks 20"
+	$(BIN)/python -m faults $(FAULTS_ARGS)
+
 test: install lint  ## lint, then every test; the rabbit tests run when RABBITMQ_URL is set (CI sets it)
 	$(BIN)/pytest
 
 lint: install  ## ruff (pyflakes, pycodestyle, bugbear, import order)
-	$(BIN)/ruff check shared services embedded bench deploy tests conftest.py
+	$(BIN)/ruff check shared services embedded bench deploy tests faults conftest.py
 
 test-fast: install  ## unit + integration tiers only
 	$(BIN)/pytest -m "not rabbit and not mongo and not e2e"

@@ -1,0 +1,126 @@
+"""N tasks driven as clients drive them (create, watch over SSE, select an image, wait for
+the model), and the checker that turns their histories into one row of figures."""
+
+import asyncio
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+FINAL = {"IMAGE_FAILED", "MODEL_FAILED", "COMPLETED", "FAILED", "CANCELLED"}
+SSE_FINAL = {"model:completed", "model:failed", "task:failed"}
+
+
+@dataclass
+class Task:
+    user: int
+    id: str | None = None
+    status: str = "NOT_CREATED"
+    create_error: str | None = None
+    selected: bool = False
+    completed_at: float | None = None
+    sse_final: bool = False
+    sse_connects: int = 0
+    history: list[str] = field(default_factory=list)  # statuses seen by polling, in order
+
+
+class Workload:
+    def __init__(self, url: str, headers: list[dict[str, str]], tasks: int, *,
+                 deadline: float, slow_watchers: int = 0, drop_watchers: int = 0) -> None:
+        self.url, self.headers, self.deadline = url, headers, deadline
+        self.tasks = [Task(user=i % len(headers)) for i in range(tasks)]
+        self.slow_watchers, self.drop_watchers = slow_watchers, drop_watchers
+        self.started = time.monotonic()
+        self.progress = asyncio.Event()
+
+    def selected_count(self) -> int:
+        return sum(t.selected for t in self.tasks)
+
+    async def run(self) -> None:
+        limits = httpx.Limits(max_connections=400, max_keepalive_connections=100)
+        async with httpx.AsyncClient(base_url=self.url, timeout=15, limits=limits) as client:
+            await asyncio.gather(*(self._drive(client, i, t) for i, t in enumerate(self.tasks)))
+
+    def _left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    async def _request(self, client: httpx.AsyncClient, method: str, path: str,
+                       headers: dict[str, str], **kwargs: Any) -> httpx.Response | None:
+        """Retry like a client does while the system is (partly) down; None past the deadline."""
+        while self._left() > 0:
+            try:
+                response = await client.request(method, path, headers=headers, **kwargs)
+                if response.status_code < 500 and response.status_code != 429:
+                    return response
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.5 + random.random() * 0.5)
+        return None
+
+    async def _drive(self, client: httpx.AsyncClient, i: int, task: Task) -> None:
+        await asyncio.sleep(i * 0.05)  # paced arrival: 20 tasks per second
+        me = self.headers[task.user]
+        created = await self._request(client, "POST", "/api/tasks", me,
+                                      json={"prompt": f"fault test object {i}"})
+        if created is None or created.status_code != 201:
+            task.create_error = created.text[:200] if created is not None else "deadline"
+            return
+        task.id, task.status = created.json()["data"]["id"], "PENDING"
+        mode = "slow" if i < self.slow_watchers else (
+            "drop" if i < self.slow_watchers + self.drop_watchers else "normal")
+        watcher = asyncio.create_task(self._watch(client, task, me, mode))
+        while self._left() > 0 and task.status not in FINAL:
+            answer = await self._request(client, "GET", f"/api/tasks/{task.id}", me)
+            if answer is None:
+                break
+            if answer.status_code == 404:
+                task.status = "LOST"
+                break
+            data = answer.json()["data"]
+            if not task.history or task.history[-1] != data["status"]:
+                task.history.append(data["status"])
+                self.progress.set()
+            task.status = data["status"]
+            if data["phase"] == "AWAITING_SELECTION" and not task.selected:
+                picked = await self._request(client, "PATCH", f"/api/tasks/{task.id}", me,
+                                             json={"selectedImageIndex": i % 4})
+                task.selected = picked is not None and picked.status_code in (200, 409)
+            await asyncio.sleep(1.0)
+        if task.status == "COMPLETED":
+            task.completed_at = time.monotonic()
+        try:
+            await asyncio.wait_for(watcher, max(1.0, min(20.0, self._left())))
+        except TimeoutError:
+            watcher.cancel()
+
+    async def _watch(self, client: httpx.AsyncClient, task: Task, me: dict[str, str],
+                     mode: str) -> None:
+        """An EventSource: reconnects after a dropped stream; the `task:init` snapshot of a
+        finished task counts as seeing the end (that is what a reconnecting browser sees)."""
+        while self._left() > 0 and not task.sse_final:
+            try:
+                async with client.stream("GET", f"/api/tasks/{task.id}/events", headers=me,
+                                         timeout=httpx.Timeout(15, read=40)) as stream:
+                    task.sse_connects += 1
+                    name = None
+                    async for line in stream.aiter_lines():
+                        if mode == "slow":
+                            await asyncio.sleep(0.5)  # a reader far slower than the events
+                        if line.startswith("event:"):
+                            name = line[6:].strip()
+                        elif line.startswith("data:") and name:
+                            data = json.loads(line[5:])
+                            if name in SSE_FINAL or (name == "task:init"
+                                                     and data.get("status") in FINAL):
+                                task.sse_final = True
+                                return
+                        if mode == "drop" and task.sse_connects >= 1:
+                            return  # negative control: a client that never reconnects
+            except (httpx.HTTPError, json.JSONDecodeError):
+                pass
+            if mode == "drop":
+                return
+            await asyncio.sleep(1.0)
