@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import json
 import logging
+import signal
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from lumi_shared.messaging.topology import EXCHANGE
 
 from .env import ROOT, Environment
 from .nemesis import EXPECTED_POISON, FAULTS, Fault
-from .workload import Workload
+from .workload import Workload, missing_from_gallery
 
 SHORT = ("kill-modeling", "broker-restart", "db-kill9")
 FAULT_SECONDS = 5.0
@@ -71,7 +72,7 @@ async def run_fault(env: Environment, fault: Fault, users: list[dict[str, str]],
     dlq_before = await asyncio.to_thread(env.dead_lettered)
     started = time.monotonic()
     slow = 10 if fault.name == "slow-sse" and not control else 0
-    drop = 10 if fault.name == "slow-sse" and control else 0
+    drop = 10 if fault.name in ("slow-sse", "baseline") and control else 0
     workload = Workload(env.system.public_url, users, tasks, deadline=started + bound,
                         slow_watchers=slow, drop_watchers=drop)
     runner = asyncio.create_task(workload.run())
@@ -92,6 +93,7 @@ async def run_fault(env: Environment, fault: Fault, users: list[dict[str, str]],
         except TimeoutError:
             pass
     await runner
+    gallery_missing = await missing_from_gallery(env.system.public_url, workload.tasks)
     if fault.heal and control:
         await fault.heal(env, ctx)
     await asyncio.sleep(2)  # late dead-letters and ModelReady copies
@@ -103,7 +105,8 @@ async def run_fault(env: Environment, fault: Fault, users: list[dict[str, str]],
     lost = [t for t in workload.tasks if t not in done and t not in stuck]
     dlq = await asyncio.to_thread(env.dead_lettered) - dlq_before
     row = {"fault": fault.name, "control": control, "tasks": tasks, "completed": len(done),
-           "lost": len(lost), "duplicated": await duplicated_effects(env, ctx, ids),
+           "lost": len(lost) + gallery_missing, "gallery_missing": gallery_missing,
+           "duplicated": await duplicated_effects(env, ctx, ids),
            "stuck": len(stuck), "dead_lettered": dlq,
            "recovery_s": round(recovery, 1) if recovery is not None else None,
            "sse_all_final": all(t.sse_final for t in workload.tasks if t.id),
@@ -154,8 +157,10 @@ async def main_async(args: argparse.Namespace) -> int:
             runs = [False, True] if args.control == "both" else [args.control == "only"]
             for control in runs:
                 bound = args.control_bound if control else args.bound
-                row = await run_fault(env, FAULTS[name], users, args.tasks, bound, control)
+                tasks = args.control_tasks if control else args.tasks
+                row = await run_fault(env, FAULTS[name], users, tasks, bound, control)
                 rows.append(row)
+                (env.work / "results.json").write_text(json.dumps(rows, indent=1))
                 print(table([row]).splitlines()[-1], flush=True)
                 for note in row["notes"]:
                     print(f"    {note}", flush=True)
@@ -169,6 +174,10 @@ async def main_async(args: argparse.Namespace) -> int:
 
 
 def main() -> None:
+    def interrupt(*_: object) -> None:  # SIGTERM: stop the system under test on the way out
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
     for noisy in ("aio_pika", "aiormq"):  # the recorder's reconnect chatter during broker faults
         logging.getLogger(noisy).setLevel(logging.CRITICAL)
     parser = argparse.ArgumentParser(prog="python -m faults", description=__doc__)
@@ -177,9 +186,11 @@ def main() -> None:
     parser.add_argument("--only", default="", help=f"comma list of: {', '.join(FAULTS)}")
     parser.add_argument("--short", action="store_true", help=f"only {', '.join(SHORT)}")
     parser.add_argument("--control", choices=("no", "only", "both"), default="both")
-    parser.add_argument("--bound", type=float, default=180.0,
+    parser.add_argument("--bound", type=float, default=300.0,
                         help="seconds after the batch starts by which every task must be final")
     parser.add_argument("--control-bound", type=float, default=60.0)
+    parser.add_argument("--control-tasks", type=int, default=10,
+                        help="tasks of a negative-control run (it only has to fail the check)")
     parser.add_argument("--work", default=str(ROOT / "var" / "faults"))
     parser.add_argument("--rabbit-port", type=int, default=5686)
     parser.add_argument("--db-port", type=int, default=8618)

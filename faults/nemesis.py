@@ -121,6 +121,7 @@ async def _nothing(env: Environment, ctx: Any) -> None:
 
 
 FAULTS: dict[str, Fault] = {f.name: f for f in [
+    Fault("baseline", _nothing, None, "watchers that drop the stream and never reconnect"),
     *(_kill(s) for s in ("generation", "modeling", "gateway", "auth", "gallery", "printing")),
     Fault("broker-restart", _broker_stop, _broker_start, "broker started only after the deadline"),
     Fault("broker-kill9", _broker_kill, _broker_start, "broker started only after the deadline"),

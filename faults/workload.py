@@ -22,6 +22,7 @@ class Task:
     create_error: str | None = None
     selected: bool = False
     completed_at: float | None = None
+    model_id: str | None = None
     sse_final: bool = False
     sse_connects: int = 0
     history: list[str] = field(default_factory=list)  # statuses seen by polling, in order
@@ -84,6 +85,7 @@ class Workload:
                 task.history.append(data["status"])
                 self.progress.set()
             task.status = data["status"]
+            task.model_id = (data.get("model") or {}).get("id")
             if data["phase"] == "AWAITING_SELECTION" and not task.selected:
                 picked = await self._request(client, "PATCH", f"/api/tasks/{task.id}", me,
                                              json={"selectedImageIndex": i % 4})
@@ -124,3 +126,21 @@ class Workload:
             if mode == "drop":
                 return
             await asyncio.sleep(1.0)
+
+
+async def missing_from_gallery(url: str, tasks: list[Task], wait: float = 20.0) -> int:
+    """Completed models the public gallery does not show (its projection lost an event)."""
+    pending = {t.model_id for t in tasks if t.status == "COMPLETED" and t.model_id}
+    deadline = time.monotonic() + wait
+    async with httpx.AsyncClient(base_url=url, timeout=5) as client:
+        while pending and time.monotonic() < deadline:
+            for model_id in list(pending):
+                try:
+                    found = await client.get(f"/api/gallery/models/{model_id}")
+                except httpx.HTTPError:
+                    continue
+                if found.status_code == 200:
+                    pending.discard(model_id)
+            if pending:
+                await asyncio.sleep(1.0)
+    return len(pending)

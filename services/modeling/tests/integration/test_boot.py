@@ -35,7 +35,7 @@ async def test_lumi_modeling_boots_and_answers_health_and_readiness(tmp_path):
                 except httpx.TransportError:
                     return False
 
-            await wait_for(healthy, timeout=20)
+            await wait_for(healthy, timeout=60)  # a loaded 2-core machine boots slowly
             ready = await http.get("/readyz")
             assert ready.status_code == 200
             assert ready.json()["data"]["checks"] == {"mongo": True, "broker": True,
