@@ -3,6 +3,7 @@ seen by polling, on SSE, in the task view and in the gallery; the mobile printer
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 
@@ -89,8 +90,11 @@ async def test_print_a_task_through_the_gateway_with_polling_sse_and_views(embed
 
 
 async def test_mobile_printer_calls_through_the_gateway(embedded):
+    # The same profile and data folder as the running system: dev-profile secrets are derived
+    # per data folder, so a bare subprocess (dev, ./var) computed another installation's code.
+    env = {**os.environ, "LUMI_ENV": "embedded", "LUMI_DATA_DIR": str(embedded.data_dir)}
     code = subprocess.run([sys.executable, "-m", "printing.bindcode", "SIM-002"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+                          capture_output=True, text=True, check=True, env=env).stdout.strip()
     async with httpx.AsyncClient(base_url=embedded.url, timeout=30) as client:
         me = await login(client, embedded.data_dir, "mobile@example.com")
         assert (await client.get("/api/printers")).status_code == 401
