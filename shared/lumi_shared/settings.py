@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import field_validator, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .secrets import derived_secret
@@ -62,6 +62,15 @@ class BaseServiceSettings(BaseSettings):
     def _split_proxies(cls, value: object) -> object:
         return split_csv(value)
 
+    # Server-side downloads (lumi_shared.fetch): comma list of hosts, ".example.com" = that
+    # domain and below; empty = any public host. MODEL_FETCH_ALLOWED_HOSTS: modeling's old name.
+    FETCH_ALLOWED_HOSTS: str = Field("", validation_alias=AliasChoices(
+        "FETCH_ALLOWED_HOSTS", "MODEL_FETCH_ALLOWED_HOSTS"))
+
+    @property
+    def fetch_allowed_hosts(self) -> tuple[str, ...]:
+        return host_list(self.FETCH_ALLOWED_HOSTS)
+
     @property
     def is_dev(self) -> bool:
         return self.LUMI_ENV in DEV_PROFILES
@@ -87,3 +96,8 @@ class BaseServiceSettings(BaseSettings):
             if len(value.encode()) < 32 or value == DEV_SECRET or "change-me" in value:
                 raise ValueError(f"{name} must be set to a random secret of at least 32 bytes")
         return self
+
+
+def host_list(value: str) -> tuple[str, ...]:
+    """A comma-separated host setting, trimmed and lower-cased."""
+    return tuple(h.strip().lower() for h in value.split(",") if h.strip())

@@ -1,4 +1,5 @@
-"""Live task progress over SSE (`GET /api/tasks/{id}/events`) with the old API's event names.
+"""Live task progress over SSE (`GET /api/tasks/{id}/events`) with the old API's event names
+(each event contract's `sse()` gives its frame: a new event needs no change here).
 
 Every gateway replica receives every event through its own broadcast queue and pushes it to
 its own clients. Each client has a bounded buffer: a client that cannot keep up is dropped
@@ -22,58 +23,8 @@ SEND_TIMEOUT = 15.0  # a socket that accepts nothing for this long is closed
 
 
 def to_sse(event: c.Event) -> tuple[str, dict[str, Any]] | None:
-    """Translate an event into the old API's (SSE name, payload); None when not shown."""
-    if isinstance(event, c.ImageGenerating):
-        return "image:generating", {"imageId": event.image_id, "index": event.index}
-    if isinstance(event, c.ImageCompleted):
-        return "image:completed", {"imageId": event.image_id, "index": event.index,
-                                   "imageUrl": event.image_url}
-    if isinstance(event, c.ImageFailed):
-        return "image:failed", {"imageId": event.image_id, "index": event.index,
-                                "errorMessage": event.error_message}
-    if isinstance(event, c.TaskImagesReady):
-        return "task:updated", {"requestId": event.task_id, "status": "IMAGE_COMPLETED",
-                                "phase": "AWAITING_SELECTION"}
-    if isinstance(event, c.TaskImagesRetried):
-        return "task:updated", {"requestId": event.task_id, "status": "IMAGE_GENERATING",
-                                "phase": "IMAGE_GENERATION", "retriedIndexes": event.indexes}
-    if isinstance(event, c.ImageSelected):
-        return "task:updated", {"requestId": event.task_id, "status": "MODEL_PENDING",
-                                "phase": "MODEL_GENERATION", "selectedImageIndex": event.index,
-                                "modelId": event.model_id}
-    if isinstance(event, c.TaskFailed):
-        status = event.status or "FAILED"
-        phase = "MODEL_GENERATION" if status == "MODEL_FAILED" else "IMAGE_GENERATION"
-        return "task:updated", {"requestId": event.task_id, "status": status, "phase": phase,
-                                "errorMessage": event.error_message}
-    if isinstance(event, c.ModelGenerating):
-        return "model:generating", {"modelId": event.model_id,
-                                    "providerJobId": event.provider_job_id}
-    if isinstance(event, c.ModelProgressed):
-        return "model:progress", {"modelId": event.model_id, "progress": event.progress,
-                                  "status": event.status}
-    if isinstance(event, c.ModelReady):
-        files = event.files
-        return "model:completed", {
-            "modelId": event.model_id, "modelUrl": files.model_url, "format": files.format,
-            "previewImageUrl": files.preview_image_url, "glbUrl": files.glb_url,
-            "objUrl": files.obj_url, "mtlUrl": files.mtl_url, "textureUrl": files.texture_url,
-            "stlUrl": files.stl_url, "fileSize": files.file_size}
-    if isinstance(event, c.ModelFailed):
-        return "model:failed", {"modelId": event.model_id, "errorMessage": event.error_message}
-    if isinstance(event, c.PrintSubmitted):
-        return "print:submitted", {"modelId": event.model_id, "printJobId": event.print_job_id}
-    if isinstance(event, c.PrintStatusChanged):
-        return "print:status", {"modelId": event.model_id, "printJobId": event.print_job_id,
-                                "status": event.status, "progress": event.progress,
-                                "errorMessage": event.error_message}
-    if isinstance(event, c.SliceStatusChanged):
-        return "print:slice", {"modelId": event.model_id, "sliceTaskId": event.slice_task_id,
-                               "sliceStatus": event.status, "gcodeUrl": event.gcode_url,
-                               "errorMessage": event.error_message}
-    if isinstance(event, c.TaskDeleted):
-        return "task:deleted", {"requestId": event.task_id}
-    return None
+    """The old API's (SSE name, payload) of an event: each contract describes itself."""
+    return event.sse()
 
 
 @dataclass(eq=False)
@@ -139,7 +90,7 @@ class SseHub:
         for client in list(clients):
             if client.user_id == event.user_id:
                 self._push(client, frame)
-                if isinstance(event, c.TaskDeleted):
+                if event.ends_stream:
                     self._push(client, _CLOSE)
 
     def stream(self, client: Client, snapshot: dict[str, Any], heartbeat: float) -> EventSourceResponse:

@@ -36,7 +36,6 @@ class Settings(BaseServiceSettings):
     IMAGE_RETRY_BASE_DELAY: float = 2.0
     IMAGE_MAX_BYTES: int = 20 * 1024 * 1024
 
-    FETCH_ALLOWED_HOSTS: str = ""  # comma-separated exact host names; empty = any public host
     FETCH_ALLOW_HTTP_LOOPBACK: bool = False  # tests only: plain http to 127.0.0.1
     FETCH_CONNECT_TIMEOUT: float = 5.0
     FETCH_TIMEOUT: float = 30.0
@@ -59,10 +58,6 @@ class Settings(BaseServiceSettings):
     S3_SECRET_KEY: str | None = None
     S3_REGION: str = "us-east-1"
     S3_PUBLIC_BASE_URL: str | None = None
-
-    @property
-    def fetch_allowed_hosts(self) -> tuple[str, ...]:
-        return tuple(h.strip().lower() for h in self.FETCH_ALLOWED_HOSTS.split(",") if h.strip())
 
     @property
     def image_lease_seconds(self) -> float:

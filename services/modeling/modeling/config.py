@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import model_validator
 
-from lumi_shared.settings import BaseServiceSettings
+from lumi_shared.settings import BaseServiceSettings, host_list
 
 
 class Settings(BaseServiceSettings):
@@ -34,7 +34,6 @@ class Settings(BaseServiceSettings):
     MODEL_SIM_STEP_DELAY: float = 0.3  # pacing between stages, so progress is visible
 
     # Server-side fetches (source image, provider results): SSRF-safe, bounded.
-    MODEL_FETCH_ALLOWED_HOSTS: str = ""  # comma list; ".example.com" = that domain and below
     MODEL_FETCH_ALLOW_HTTP: bool = False
     MODEL_FETCH_TIMEOUT: float = 20.0
     MODEL_IMAGE_MAX_BYTES: int = 20 * 1024 * 1024
@@ -65,6 +64,4 @@ class Settings(BaseServiceSettings):
             raise ValueError("MODEL_MAX_ATTEMPTS and MODEL_WORKER_CONCURRENCY must be >= 1")
         return self
 
-    @staticmethod
-    def host_list(value: str) -> tuple[str, ...]:
-        return tuple(h.strip().lower() for h in value.split(",") if h.strip())
+    host_list = staticmethod(host_list)

@@ -1,29 +1,15 @@
 """Models and model jobs: states, names, the stored document and its public (camelCase) shape."""
 
 import re
-import unicodedata
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from lumi_shared.contracts import JobStatus, Visibility, model_name
 from lumi_shared.errors import InvalidState, NotFound
 from lumi_shared.timeutil import iso
 
-NAME_MAX_WIDTH = 30
 MODEL_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
-
-class Visibility(StrEnum):
-    PUBLIC = "PUBLIC"
-    PRIVATE = "PRIVATE"
-
-
-class JobStatus(StrEnum):
-    PENDING = "PENDING"
-    RUNNING = "RUNNING"
-    RETRYING = "RETRYING"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
 
 
 ACTIVE = (JobStatus.PENDING, JobStatus.RUNNING, JobStatus.RETRYING)
@@ -46,27 +32,6 @@ class ModelNotCompleted(InvalidState):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def _char_width(char: str) -> int:
-    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-
-
-def model_name(prompt: str, now: datetime) -> str:
-    """Name from the prompt: whitespace collapsed, at most 30 width units (CJK counts 2),
-    `...` when cut (as the old backend did); an empty prompt gives a dated default."""
-    text = " ".join(prompt.split())
-    if not text:
-        return f"My model {now:%Y-%m-%d}"
-    if sum(_char_width(c) for c in text) <= NAME_MAX_WIDTH:
-        return text
-    out, width = [], 0
-    for char in text:
-        if width + _char_width(char) > NAME_MAX_WIDTH - 3:
-            break
-        out.append(char)
-        width += _char_width(char)
-    return "".join(out).rstrip() + "..."
 
 
 def fresh_job(now: datetime, deadline: float) -> dict[str, Any]:

@@ -25,7 +25,7 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
     relay = OutboxRelay(infra.bus, [infra.db["models"]], interval=settings.OUTBOX_POLL_INTERVAL)
     repo = MongoModelRepository(infra.db, on_outbox=relay.kick)
     fetcher = fetcher or SafeFetcher(
-        allowed_hosts=settings.host_list(settings.MODEL_FETCH_ALLOWED_HOSTS),
+        allowed_hosts=settings.fetch_allowed_hosts,
         allow_http=settings.MODEL_FETCH_ALLOW_HTTP, timeout=settings.MODEL_FETCH_TIMEOUT)
     loader = ImageLoader(storage, fetcher, max_bytes=settings.MODEL_IMAGE_MAX_BYTES)
     provider = provider or create_provider(settings, fetcher=fetcher)

@@ -12,6 +12,7 @@ from .models import (
     ModelUpdated,
 )
 from .prints import PrintStatusChanged, PrintSubmitted, SliceStatusChanged
+from .rules import JobStatus, RequestPhase, RequestStatus, Visibility, model_name
 from .sessions import SessionRevoked
 from .tasks import (
     ImageCompleted,
@@ -34,4 +35,5 @@ __all__ = [
     "ModelUpdated", "ModelDeleted",
     "PrintSubmitted", "PrintStatusChanged", "SliceStatusChanged", "SessionRevoked",
     "GenerationFailed",
+    "JobStatus", "RequestPhase", "RequestStatus", "Visibility", "model_name",
 ]

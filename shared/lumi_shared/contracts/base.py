@@ -40,11 +40,17 @@ class Event(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     routing_key: ClassVar[str] = ""
+    ends_stream: ClassVar[bool] = False  # the task's SSE stream closes after this frame
 
     event_id: str = Field(default_factory=uuid7)
     occurred_at: datetime = Field(default_factory=utcnow)
     schema_version: int = 1
     traceparent: str | None = None
+
+    def sse(self) -> tuple[str, dict[str, Any]] | None:
+        """How the gateway shows this event on `GET /api/tasks/{id}/events` (the old API's
+        event name and payload); None when it is not shown."""
+        return None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -2,6 +2,7 @@
 so consumers can drop stale, out-of-order deliveries."""
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -33,6 +34,10 @@ class ModelGenerating(TaskEvent):
     version: int
     provider_job_id: str | None = None
 
+    def sse(self) -> tuple[str, dict[str, Any]]:
+        return "model:generating", {"modelId": self.model_id,
+                                    "providerJobId": self.provider_job_id}
+
 
 class ModelProgressed(TaskEvent):
     """modeling -> generation, gateway (SSE): provider progress, 0-100."""
@@ -41,6 +46,10 @@ class ModelProgressed(TaskEvent):
     version: int
     progress: int
     status: str
+
+    def sse(self) -> tuple[str, dict[str, Any]]:
+        return "model:progress", {"modelId": self.model_id, "progress": self.progress,
+                                  "status": self.status}
 
 
 class ModelReady(TaskEvent):
@@ -56,6 +65,14 @@ class ModelReady(TaskEvent):
     published_at: datetime | None = None
     owner_name: str | None = None
 
+    def sse(self) -> tuple[str, dict[str, Any]]:
+        files = self.files
+        return "model:completed", {
+            "modelId": self.model_id, "modelUrl": files.model_url, "format": files.format,
+            "previewImageUrl": files.preview_image_url, "glbUrl": files.glb_url,
+            "objUrl": files.obj_url, "mtlUrl": files.mtl_url, "textureUrl": files.texture_url,
+            "stlUrl": files.stl_url, "fileSize": files.file_size}
+
 
 class ModelFailed(TaskEvent):
     """modeling -> generation, gallery, printing, gateway (SSE): the model failed after its retries."""
@@ -63,6 +80,9 @@ class ModelFailed(TaskEvent):
     model_id: str
     version: int
     error_message: str
+
+    def sse(self) -> tuple[str, dict[str, Any]]:
+        return "model:failed", {"modelId": self.model_id, "errorMessage": self.error_message}
 
 
 class ModelUpdated(Event):

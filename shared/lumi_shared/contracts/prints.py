@@ -1,5 +1,7 @@
 """Events about slicing and printing (producer: printing)."""
 
+from typing import Any
+
 from .base import Event, TaskEvent
 
 
@@ -8,6 +10,9 @@ class PrintSubmitted(TaskEvent):
 
     model_id: str
     print_job_id: str
+
+    def sse(self) -> tuple[str, dict[str, Any]]:
+        return "print:submitted", {"modelId": self.model_id, "printJobId": self.print_job_id}
 
 
 class PrintStatusChanged(TaskEvent):
@@ -19,6 +24,11 @@ class PrintStatusChanged(TaskEvent):
     progress: int = 0
     version: int = 0
     error_message: str | None = None
+
+    def sse(self) -> tuple[str, dict[str, Any]]:
+        return "print:status", {"modelId": self.model_id, "printJobId": self.print_job_id,
+                                "status": self.status, "progress": self.progress,
+                                "errorMessage": self.error_message}
 
 
 class SliceStatusChanged(Event):
@@ -33,3 +43,8 @@ class SliceStatusChanged(Event):
     version: int
     gcode_url: str | None = None
     error_message: str | None = None
+
+    def sse(self) -> tuple[str, dict[str, Any]]:
+        return "print:slice", {"modelId": self.model_id, "sliceTaskId": self.slice_task_id,
+                               "sliceStatus": self.status, "gcodeUrl": self.gcode_url,
+                               "errorMessage": self.error_message}

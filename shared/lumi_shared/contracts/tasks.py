@@ -1,6 +1,17 @@
 """Events about generation tasks and their images (producer: generation)."""
 
+from typing import Any
+
 from .base import TaskEvent
+from .rules import RequestPhase as Phase
+from .rules import RequestStatus as Status
+
+Frame = tuple[str, dict[str, Any]]
+
+
+def _task_updated(event: TaskEvent, status: str, phase: str, **extra: Any) -> Frame:
+    return "task:updated", {"requestId": event.task_id, "status": status, "phase": phase,
+                            **extra}
 
 
 class TaskCreated(TaskEvent):
@@ -15,6 +26,9 @@ class ImageGenerating(TaskEvent):
     image_id: str
     index: int
 
+    def sse(self) -> Frame:
+        return "image:generating", {"imageId": self.image_id, "index": self.index}
+
 
 class ImageCompleted(TaskEvent):
     """generation -> gateway (SSE): one image is stored and reachable at `image_url`."""
@@ -22,6 +36,10 @@ class ImageCompleted(TaskEvent):
     image_id: str
     index: int
     image_url: str
+
+    def sse(self) -> Frame:
+        return "image:completed", {"imageId": self.image_id, "index": self.index,
+                                   "imageUrl": self.image_url}
 
 
 class ImageFailed(TaskEvent):
@@ -31,9 +49,16 @@ class ImageFailed(TaskEvent):
     index: int
     error_message: str
 
+    def sse(self) -> Frame:
+        return "image:failed", {"imageId": self.image_id, "index": self.index,
+                                "errorMessage": self.error_message}
+
 
 class TaskImagesReady(TaskEvent):
     """generation -> gateway (SSE): all four images are done; the task awaits selection."""
+
+    def sse(self) -> Frame:
+        return _task_updated(self, Status.IMAGE_COMPLETED, Phase.AWAITING_SELECTION)
 
 
 class ImageSelected(TaskEvent):
@@ -47,6 +72,10 @@ class ImageSelected(TaskEvent):
     attempt: int = 1
     retry: bool = False
 
+    def sse(self) -> Frame:
+        return _task_updated(self, Status.MODEL_PENDING, Phase.MODEL_GENERATION,
+                             selectedImageIndex=self.index, modelId=self.model_id)
+
 
 class TaskFailed(TaskEvent):
     """generation -> auth (refund), modeling, gateway (SSE): the task reached a final failure."""
@@ -54,14 +83,30 @@ class TaskFailed(TaskEvent):
     error_message: str
     status: str | None = None
 
+    def sse(self) -> Frame:
+        status = self.status or Status.FAILED
+        phase = (Phase.MODEL_GENERATION if status == Status.MODEL_FAILED
+                 else Phase.IMAGE_GENERATION)
+        return _task_updated(self, status, phase, errorMessage=self.error_message)
+
 
 class TaskImagesRetried(TaskEvent):
     """generation -> generation (image worker), gateway (SSE): the owner asked to re-run the failed images."""
 
     indexes: list[int]
 
+    def sse(self) -> Frame:
+        return _task_updated(self, Status.IMAGE_GENERATING, Phase.IMAGE_GENERATION,
+                             retriedIndexes=self.indexes)
+
 
 class TaskDeleted(TaskEvent):
     """generation -> modeling, gallery, printing, gateway: the owner deleted the task."""
 
     model_id: str | None = None
+
+    ends_stream = True
+
+    def sse(self) -> Frame:
+        return "task:deleted", {"requestId": self.task_id}
+

@@ -1,27 +1,9 @@
-"""Status enums of the public contract (§2.1) and the sets derived from them."""
+"""Status enums of the public contract (§2.1) and the sets derived from them. The ones other
+services share (task status and phase, job status) are defined once in lumi_shared.contracts."""
 
 from enum import StrEnum
 
-
-class RequestStatus(StrEnum):
-    IMAGE_PENDING = "IMAGE_PENDING"
-    IMAGE_GENERATING = "IMAGE_GENERATING"
-    IMAGE_COMPLETED = "IMAGE_COMPLETED"
-    IMAGE_FAILED = "IMAGE_FAILED"
-    MODEL_PENDING = "MODEL_PENDING"
-    MODEL_GENERATING = "MODEL_GENERATING"
-    MODEL_COMPLETED = "MODEL_COMPLETED"
-    MODEL_FAILED = "MODEL_FAILED"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-
-
-class RequestPhase(StrEnum):
-    IMAGE_GENERATION = "IMAGE_GENERATION"
-    AWAITING_SELECTION = "AWAITING_SELECTION"
-    MODEL_GENERATION = "MODEL_GENERATION"
-    COMPLETED = "COMPLETED"
+from lumi_shared.contracts.rules import JobStatus, RequestPhase, RequestStatus
 
 
 class ImageStatus(StrEnum):
@@ -31,15 +13,8 @@ class ImageStatus(StrEnum):
     FAILED = "FAILED"
 
 
-class JobStatus(StrEnum):
-    PENDING = "PENDING"
-    RUNNING = "RUNNING"
-    RETRYING = "RETRYING"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-    TIMEOUT = "TIMEOUT"
-
+__all__ = ["JobStatus", "RequestPhase", "RequestStatus", "ImageStatus", "IMAGE_COUNT",
+           "FAILED_STATUSES", "IMAGE_ACTIVE_STATUSES", "MODEL_ACTIVE_STATUSES"]
 
 IMAGE_COUNT = 4
 FAILED_STATUSES = (RequestStatus.IMAGE_FAILED, RequestStatus.MODEL_FAILED, RequestStatus.FAILED)

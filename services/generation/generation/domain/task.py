@@ -4,13 +4,11 @@ Every command is `fn(doc, now) -> Change | None` (`lumi_shared.aggregate`); the 
 `AggregateStore` applies it with a write guarded by the document's `rev`.
 """
 
-import re
-import unicodedata
 from datetime import datetime
 from typing import Any
 
 from lumi_shared.aggregate import Change
-from lumi_shared.contracts import ImageSelected, TaskCreated, TaskDeleted, uuid7
+from lumi_shared.contracts import ImageSelected, TaskCreated, TaskDeleted, model_name, uuid7
 from lumi_shared.contracts.tasks import TaskImagesRetried
 from lumi_shared.errors import Conflict, InvalidState, ValidationFailed
 from lumi_shared.text import CONTROL_MESSAGE, has_control
@@ -51,21 +49,12 @@ def new_task(user_id: str, prompt: str, now: datetime) -> tuple[dict[str, Any], 
     return doc, TaskCreated(task_id=task_id, user_id=user_id, prompt=prompt)
 
 
-def provisional_model_name(prompt: str, width: int = 30) -> str:
-    """Like the old backend: whitespace collapsed, at most `width` units (wide chars count 2)."""
-    text = re.sub(r"\s+", " ", prompt).strip()
-    out, used = "", 0
-    for char in text:
-        cost = 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-        if used + cost > width:
-            return out.rstrip() + "..."
-        out, used = out + char, used + cost
-    return out or "My model"
+provisional_model_name = model_name  # the name a task shows before the model is ready
 
 
 def new_model_summary(model_id: str, prompt: str, preview_url: str | None,
                       now: datetime) -> dict[str, Any]:
-    return {"id": model_id, "name": provisional_model_name(prompt), "modelUrl": None,
+    return {"id": model_id, "name": model_name(prompt, now), "modelUrl": None,
             "mtlUrl": None, "textureUrl": None, "previewImageUrl": preview_url, "format": None,
             "fileSize": None, "visibility": None, "glbUrl": None, "objUrl": None,
             "stlUrl": None, "publishedAt": None, "createdAt": now, "completedAt": None,

@@ -121,8 +121,8 @@ def test_mark_deleted_carries_the_model_id_when_known(apply):
 
 @pytest.mark.parametrize(("prompt", "name"), [
     ("  a   red\n dragon ", "a red dragon"),
-    ("x" * 40, "x" * 30 + "..."),
-    ("龙" * 20, "龙" * 15 + "..."),
+    ("x" * 40, "x" * 27 + "..."),  # one width everywhere: 30 units, "..." included
+    ("龙" * 20, "龙" * 13 + "..."),
     ("   ", "My model"),
 ])
 def test_provisional_model_name_collapses_whitespace_and_cuts_by_display_width(prompt, name):
