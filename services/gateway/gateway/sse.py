@@ -8,18 +8,28 @@ its own clients. Each client has a bounded buffer: a client that cannot keep up 
 
 import asyncio
 import json
+import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from lumi_shared import contracts as c
+from lumi_shared.errors import NotFound, ServiceUnavailable
+
+from .routes import Access
+
+if TYPE_CHECKING:
+    from .main import Deps
 
 log = structlog.get_logger("lumi.gateway.sse")
 
 _CLOSE = object()
 SEND_TIMEOUT = 15.0  # a socket that accepts nothing for this long is closed
+_TASK_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def to_sse(event: c.Event) -> tuple[str, dict[str, Any]] | None:
@@ -113,3 +123,32 @@ class SseHub:
             ping_message_factory=lambda: ServerSentEvent(comment="keep-alive"),
             headers={"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"},
         )
+
+
+def router(deps: "Deps") -> APIRouter:
+    """`GET /api/tasks/{id}/events`: the task's snapshot (`task:init`), then its live frames."""
+    routes = APIRouter()
+
+    @routes.get("/api/tasks/{task_id}/events", include_in_schema=False)
+    async def task_events(task_id: str, request: Request) -> Any:
+        caller = await deps.identities.caller(request, Access.LOGIN)
+        identity = caller.identity
+        if not _TASK_ID.match(task_id):
+            raise NotFound("Task not found")
+        # Register before the snapshot so no event between the two is missed.
+        client = deps.hub.register(task_id, identity.user_id, identity.session_id)
+        if client is None:
+            raise ServiceUnavailable("Too many live connections, poll /status instead")
+        try:
+            status, body = await deps.upstreams.get_json(
+                "generation", f"/api/tasks/{task_id}",
+                headers=deps.identities.upstream_headers(request, caller))
+        except BaseException:
+            deps.hub.unregister(client)
+            raise
+        if status != 200:
+            deps.hub.unregister(client)
+            return JSONResponse(body, status_code=status)
+        return deps.hub.stream(client, body["data"], deps.settings.SSE_HEARTBEAT)
+
+    return routes

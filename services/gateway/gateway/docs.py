@@ -1,0 +1,35 @@
+"""The merged OpenAPI document of every service (`/openapi.json`, `/api/openapi` as YAML)
+and Swagger UI (`/docs`)."""
+
+from typing import TYPE_CHECKING
+
+import yaml
+from fastapi import APIRouter
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from . import openapi
+
+if TYPE_CHECKING:
+    from .main import Deps
+
+
+def router(deps: "Deps") -> APIRouter:
+    routes = APIRouter()
+
+    @routes.get("/openapi.json", include_in_schema=False)
+    async def openapi_json() -> JSONResponse:
+        return JSONResponse(await openapi.collect(deps.upstreams))
+
+    @routes.get("/api/openapi", include_in_schema=False)
+    async def openapi_yaml() -> Response:
+        document = await openapi.collect(deps.upstreams)
+        return Response(yaml.safe_dump(document, sort_keys=False, allow_unicode=True),
+                        media_type="application/x-yaml",
+                        headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"})
+
+    @routes.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="Lumi API")
+
+    return routes
