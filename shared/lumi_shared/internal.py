@@ -6,6 +6,7 @@ from typing import Any
 import httpx
 
 from .identity import service_identity_header
+from .tracing import instrument_httpx
 
 
 def no_cookie_jar() -> CookieJar:
@@ -26,6 +27,7 @@ class InternalClient:
             timeout=httpx.Timeout(timeout, pool=pool_timeout),
             limits=httpx.Limits(max_connections=max_connections,
                                 max_keepalive_connections=max_connections // 2))
+        instrument_httpx(self.http, caller)
 
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {**kwargs.pop("headers", {}), **service_identity_header(self.caller, self.secret)}

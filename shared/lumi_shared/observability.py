@@ -1,4 +1,4 @@
-"""structlog (JSON when not on a TTY) and OpenTelemetry (OTLP only when configured)."""
+"""structlog (JSON when not on a TTY); tracing is lumi_shared.tracing."""
 
 import logging
 import sys
@@ -53,34 +53,3 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "auto") -> N
     for noisy in ("aiormq", "aio_pika", "pymongo", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     structlog.contextvars.bind_contextvars(service=service)
-
-
-def configure_tracing(service: str, endpoint: str | None, app: Any = None) -> bool:
-    """Export spans over OTLP/HTTP when `endpoint` is set; otherwise tracing stays a no-op."""
-    if not endpoint:
-        return False
-    from opentelemetry import trace
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
-    from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor
-
-    if not isinstance(trace.get_tracer_provider(), TracerProvider):
-        provider = TracerProvider(resource=Resource.create({"service.name": f"lumi-{service}"}))
-        provider.add_span_processor(BatchSpanProcessor(
-            OTLPSpanExporter(endpoint=endpoint.rstrip("/") + "/v1/traces")))
-        trace.set_tracer_provider(provider)
-        HTTPXClientInstrumentor().instrument()
-    if app is not None:
-        FastAPIInstrumentor.instrument_app(app)
-    return True
-
-
-def current_traceparent() -> str | None:
-    from opentelemetry.propagate import inject
-
-    carrier: dict[str, str] = {}
-    inject(carrier)
-    return carrier.get("traceparent")

@@ -11,12 +11,13 @@ import structlog
 import uvicorn
 from fastapi import APIRouter, FastAPI
 
+from . import tracing
 from .docstore import InMemoryClient
 from .health import Check, health_router
 from .http import RequestIdMiddleware, install_error_handlers
 from .messaging import OutboxRelay, Subscription, create_bus
 from .mongo import InProcessStoreRefused, close_client, create_mongo_client, ping
-from .observability import configure_logging, configure_tracing
+from .observability import configure_logging
 from .settings import BaseServiceSettings
 
 Hook = Callable[[], Awaitable[None]]
@@ -41,6 +42,7 @@ class Infra:
 def build_infra(settings: BaseServiceSettings, *, mongo: Any = None, bus: Any = None,
                 database: bool = True) -> Infra:
     """`database=False` for a service that keeps no data (the gateway)."""
+    tracing.provider_for(settings.SERVICE_NAME, settings.OTEL_EXPORTER_OTLP_ENDPOINT)
     if not database:
         return Infra(settings, None, bus or create_bus(settings), owns_mongo=False,
                      owns_bus=bus is None)
@@ -68,7 +70,7 @@ def create_service_app(
         for hook in startup:
             await hook()
         for subscription in subscriptions:
-            infra.bus.subscribe(subscription)
+            infra.bus.subscribe(tracing.traced(subscription, settings.SERVICE_NAME))
         if infra.owns_bus:
             await infra.bus.start()
         if infra.owns_mongo and isinstance(infra.mongo, InMemoryClient):
@@ -106,7 +108,7 @@ def create_service_app(
     app.include_router(health_router(checks))
     for router in routers:
         app.include_router(router)
-    configure_tracing(settings.SERVICE_NAME, settings.OTEL_EXPORTER_OTLP_ENDPOINT, app)
+    tracing.instrument_app(app, settings.SERVICE_NAME, settings.OTEL_EXPORTER_OTLP_ENDPOINT)
     return app
 
 

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from lumi_shared.errors import PayloadTooLarge, UpstreamError, UpstreamTimeout
+from lumi_shared.tracing import aiohttp_trace_configs
 
 log = structlog.get_logger("lumi.gateway.proxy")
 
@@ -47,7 +48,8 @@ class Upstreams:
                 connector=aiohttp.TCPConnector(limit=self.max_connections, ttl_dns_cache=30),
                 timeout=aiohttp.ClientTimeout(total=None, connect=self.connect_timeout,
                                               sock_read=self.timeout),
-                cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False)
+                cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False,
+                trace_configs=aiohttp_trace_configs("gateway"))
         return self._session
 
     def url(self, service: str, path: str) -> str:

@@ -55,6 +55,7 @@ async def accept_selection(event: ImageSelected, deps: Deps) -> str:
         image_id=event.image_id, image_url=event.image_url, prompt=event.prompt,
         visibility=Visibility(settings.MODEL_DEFAULT_VISIBILITY), now=now,
         deadline=settings.MODEL_JOB_DEADLINE, default_format=settings.MODEL_DEFAULT_FORMAT)
+    doc["traceparent"] = event.traceparent  # the worker's job continues this trace
     try:
         await deps.repo.insert(doc)
     except DuplicateKeyError:

@@ -21,6 +21,7 @@ from lumi_shared.contracts import ModelFiles
 from lumi_shared.fetch import FetchError
 from lumi_shared.loop import BackgroundLoop
 from lumi_shared.storage import content_type_for
+from lumi_shared.tracing import continued, tracer
 
 from . import transitions
 from .domain import ACTIVE, JobStatus, utcnow
@@ -134,7 +135,13 @@ class ModelWorker:
         log.info("model_job_claimed", model_id=model_id, attempt=doc["job"]["attempts"])
         self._lost[model_id] = lost = asyncio.Event()
         self.running[model_id] = asyncio.get_running_loop().create_task(
-            self._run(doc, token, lost), name=f"model-job-{model_id}")
+            self._traced_run(doc, token, lost), name=f"model-job-{model_id}")
+
+    async def _traced_run(self, doc: dict[str, Any], token: str, lost: asyncio.Event) -> None:
+        """The job continues the trace of the selection that asked for the model."""
+        with continued(doc.get("traceparent")), tracer("modeling").start_as_current_span(
+                "model job", attributes={"lumi.model_id": doc["_id"]}):
+            await self._run(doc, token, lost)
 
     async def _run(self, doc: dict[str, Any], token: str, lost: asyncio.Event) -> None:
         model_id = doc["_id"]

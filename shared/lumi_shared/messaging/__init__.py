@@ -3,6 +3,7 @@
 from typing import Any
 
 from ..settings import BaseServiceSettings
+from ..tracing import rabbit_middlewares
 from .bus import EventBus, Handler, Subscription, decode_event
 from .idempotency import ProcessedEvents, idempotent
 from .memory import InMemoryBus
@@ -16,7 +17,8 @@ def create_bus(settings: BaseServiceSettings) -> Any:
 
         return RabbitBus(settings.RABBITMQ_URL, delivery_limit=settings.EVENT_DELIVERY_LIMIT,
                          prefetch=settings.EVENT_PREFETCH,
-                         publish_timeout=settings.EVENT_PUBLISH_TIMEOUT)
+                         publish_timeout=settings.EVENT_PUBLISH_TIMEOUT,
+                         middlewares=rabbit_middlewares(settings.SERVICE_NAME))
     return InMemoryBus(delivery_limit=settings.EVENT_DELIVERY_LIMIT,
                        parked_file=settings.LUMI_DATA_DIR / "parked-events.jsonl")
 

@@ -11,6 +11,7 @@ import structlog
 
 from ..contracts import Event
 from ..errors import PoisonMessage
+from ..tracing import stamped
 from .bus import Handler, Subscription, decode_event
 from .topology import topic_matches
 
@@ -65,7 +66,7 @@ class InMemoryBus:
     # -- delivery
 
     async def publish(self, event: Event) -> None:
-        body = event.model_dump_json()
+        body = stamped(event).model_dump_json()
         self.published += 1
         for queue in self._queues.values():
             if topic_matches(queue.pattern, event.routing_key):

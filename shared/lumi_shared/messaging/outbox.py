@@ -13,6 +13,7 @@ import structlog
 
 from ..contracts import Event
 from ..loop import BackgroundLoop
+from ..tracing import continued, current_traceparent
 from .bus import EventBus, decode_event
 
 log = structlog.get_logger("lumi.outbox")
@@ -21,8 +22,11 @@ OUTBOX_FIELD = "outbox"
 
 
 def outbox_entry(event: Event) -> dict[str, Any]:
-    return {"event_id": event.event_id, "routing_key": event.routing_key,
-            "body": event.model_dump(mode="json")}
+    """The stored form of an event; its envelope carries the trace it was caused in."""
+    body = event.model_dump(mode="json")
+    if not body.get("traceparent"):
+        body["traceparent"] = current_traceparent()
+    return {"event_id": event.event_id, "routing_key": event.routing_key, "body": body}
 
 
 def with_outbox(update: dict[str, Any], *events: Event) -> dict[str, Any]:
@@ -68,7 +72,8 @@ class OutboxRelay:
                 "$pull": {OUTBOX_FIELD: {"event_id": entry["event_id"]}},
                 "$push": {"outbox_parked": entry}})
             return
-        await self.bus.publish(event)
+        with continued(event.traceparent):  # the publish span joins the event's trace
+            await self.bus.publish(event)
         await collection.update_one({"_id": doc_id},
                                     {"$pull": {OUTBOX_FIELD: {"event_id": entry["event_id"]}}})
 

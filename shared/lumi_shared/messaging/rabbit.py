@@ -22,6 +22,7 @@ from faststream.rabbit.annotations import RabbitMessage
 
 from ..contracts import Event
 from ..errors import PoisonMessage
+from ..tracing import stamped
 from .bus import Handler, Subscription, decode_event
 from .topology import (
     DEAD_LETTER_EXCHANGE,
@@ -55,7 +56,8 @@ def _routing_key(message: Any) -> str:
 
 class RabbitBus:
     def __init__(self, url: str, *, delivery_limit: int = 5, prefetch: int = 10,
-                 publish_timeout: float = 10.0, graceful_timeout: float = 10.0) -> None:
+                 publish_timeout: float = 10.0, graceful_timeout: float = 10.0,
+                 middlewares: tuple[Any, ...] = ()) -> None:
         self.delivery_limit = delivery_limit
         self.publish_timeout = publish_timeout
         self.broker = RabbitBroker(
@@ -63,6 +65,7 @@ class RabbitBus:
             default_channel=Channel(prefetch_count=prefetch, publisher_confirms=True,
                                     on_return_raises=True),
             graceful_timeout=graceful_timeout,
+            middlewares=middlewares,  # FastStream's telemetry middleware when tracing is on
             logger=logging.getLogger("lumi.faststream"),
             log_level=logging.DEBUG,  # one line per message only when debugging
         )
@@ -130,7 +133,7 @@ class RabbitBus:
 
     async def publish(self, event: Event) -> None:
         await self.broker.publish(
-            event.model_dump_json().encode(),
+            stamped(event).model_dump_json().encode(),
             exchange=EVENTS_EXCHANGE,
             routing_key=event.routing_key,
             persist=True,
