@@ -29,6 +29,8 @@ class ObjectStorage(Protocol):
     async def put(self, key: str, data: bytes, content_type: str | None = None) -> str: ...
     async def get(self, key: str) -> bytes: ...
     async def delete_prefix(self, prefix: str) -> int: ...
+    async def copy(self, source: str, target: str) -> None: ...
+    async def delete(self, key: str) -> None: ...  # a missing key is not an error
     def url(self, key: str) -> str: ...
     async def ping(self) -> bool: ...
 
@@ -59,6 +61,12 @@ class LocalObjectStorage:
 
     async def get(self, key: str) -> bytes:
         return await asyncio.to_thread(self.path(key).read_bytes)
+
+    async def copy(self, source: str, target: str) -> None:
+        await asyncio.to_thread(lambda: self._write(target, self.path(source).read_bytes()))
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self.path(key).unlink, True)
 
     async def delete_prefix(self, prefix: str) -> int:
         target = self.path(prefix.rstrip("/"))
@@ -121,6 +129,13 @@ class S3ObjectStorage:
             return answer["Body"].read()
 
         return await asyncio.to_thread(read)
+
+    async def copy(self, source: str, target: str) -> None:
+        await asyncio.to_thread(self.client.copy_object, Bucket=self.bucket, Key=_safe_key(target),
+                                CopySource={"Bucket": self.bucket, "Key": _safe_key(source)})
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self.client.delete_object, Bucket=self.bucket, Key=_safe_key(key))
 
     def _delete_prefix(self, prefix: str) -> int:
         deleted, token = 0, None

@@ -12,6 +12,9 @@ ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 ALLOW_HEADERS = "authorization, content-type, x-request-id, last-event-id, cache-control"
 EXPOSE_HEADERS = "x-request-id, retry-after"
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+# A file URL is unguessable and changes when its model turns private; shared caches may keep
+# a public one this long after that.
+FILES_CACHE = "public, max-age=300"
 # Swagger UI: its bundle from the CDN FastAPI links, one inline start-up script.
 DOCS_CSP = ("default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
             "style-src https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
@@ -56,6 +59,8 @@ class EdgeMiddleware:
                        if not k.lower().startswith(b"access-control-") and k.lower() != b"server"]
                 raw += [(k.encode(), v.encode()) for k, v in cors.items()]
                 raw += [(k.encode(), v.encode()) for k, v in self._security_headers(path)]
+                if is_files and message["status"] == 200:  # keyed URLs: revoked by a new key
+                    raw.append((b"cache-control", FILES_CACHE.encode()))
                 message["headers"] = raw
             await send(message)
 

@@ -9,6 +9,8 @@ from lumi_shared.contracts import JobStatus, Visibility, model_name
 from lumi_shared.errors import InvalidState, NotFound
 from lumi_shared.timeutil import iso
 
+from .files import new_file_key
+
 MODEL_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -50,7 +52,8 @@ def new_model_document(*, model_id: str, user_id: str, task_id: str, image_id: s
         "source_image_id": image_id, "source_image_url": image_url, "prompt": prompt,
         "name": model_name(prompt, now), "description": None,
         "visibility": visibility.value, "published_at": now if public else None,
-        "model_url": None, "format": default_format, "glb_url": None, "obj_url": None, "mtl_url": None,
+        "file_key": new_file_key(), "model_url": None, "format": default_format,
+        "glb_url": None, "obj_url": None, "mtl_url": None,
         "texture_url": None, "stl_url": None, "preview_image_url": image_url,
         "file_size": None, "face_count": None, "vertex_count": None,
         "created_at": now, "updated_at": now, "completed_at": None, "failed_at": None,

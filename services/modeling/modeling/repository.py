@@ -39,6 +39,8 @@ class ModelRepository(Protocol):
     async def renew_lease(self, model_id: str, token: str, until: datetime) -> bool: ...
     async def pending_file_deletions(self, limit: int = 50) -> list[dict]: ...
     async def mark_files_deleted(self, model_id: str, purge_at: datetime) -> None: ...
+    async def stale_files(self, limit: int = 50) -> list[dict]: ...
+    async def forget_stale_files(self, model_id: str, keys: list[str]) -> None: ...
 
 
 class MongoModelRepository:
@@ -119,6 +121,16 @@ class MongoModelRepository:
         await self.collection.update_one(
             {"_id": model_id, "deleted_at": {"$ne": None}},
             {"$set": {"files_deleted": True, "purge_at": purge_at}})
+
+    async def stale_files(self, limit: int = 50) -> list[dict]:
+        """Models whose files were copied under a new key and whose old copies remain."""
+        flt = {**LIVE, "stale_files.0": {"$exists": True}}
+        return await self.collection.find(flt, {"stale_files": 1}).limit(limit).to_list()
+
+    async def forget_stale_files(self, model_id: str, keys: list[str]) -> None:
+        # cleared only if no other change added keys meanwhile (the next sweep sees those)
+        await self.collection.update_one({"_id": model_id, "stale_files": keys},
+                                         {"$set": {"stale_files": []}})
 
 
 def purge_time(now: datetime, ttl: float) -> datetime:

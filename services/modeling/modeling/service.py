@@ -8,7 +8,7 @@ import structlog
 from pymongo.errors import DuplicateKeyError
 
 from lumi_shared.contracts import ImageSelected, TaskDeleted
-from lumi_shared.errors import PoisonMessage
+from lumi_shared.errors import Conflict, PoisonMessage
 
 from . import transitions
 from .domain import (
@@ -24,6 +24,7 @@ from .domain import (
     tombstone_document,
     utcnow,
 )
+from .files import copy_to_new_key, delete_keys
 from .repository import ModelRepository, purge_time
 
 log = structlog.get_logger("modeling.service")
@@ -152,17 +153,48 @@ async def edit_model(user_id: str, model_id: str, changes: dict[str, Any],
 
 async def change_visibility(user_id: str, model_id: str, visibility: Visibility,
                             deps: Deps) -> dict[str, Any]:
+    """Turning a finished public model private moves its files to a new key first, so the
+    URLs that were public stop working; see `files`."""
+    current = await deps.repo.get(model_id)
+    if current is None or current["user_id"] != user_id:
+        raise ModelNotFound()
+    rekeyed = None
+    if (visibility == Visibility.PRIVATE and current["visibility"] == Visibility.PUBLIC
+            and is_completed(current)):
+        rekeyed = await copy_to_new_key(current, deps.storage)
+
     def build(doc: dict[str, Any]) -> transitions.Change | None:
         if visibility == Visibility.PUBLIC and not is_completed(doc):
             raise ModelNotCompleted()
         if doc["visibility"] == visibility:
             return None
-        return transitions.visibility_changed(doc, visibility=visibility, now=utcnow())
+        if rekeyed is not None and doc.get("file_key") != current.get("file_key"):
+            raise Conflict("The model is being changed concurrently, try again")
+        return transitions.visibility_changed(doc, visibility=visibility, now=utcnow(),
+                                              rekeyed=rekeyed)
 
-    doc = await deps.repo.change(model_id, build, where={"user_id": user_id})
+    try:
+        doc = await deps.repo.change(model_id, build, where={"user_id": user_id})
+    except BaseException:
+        if rekeyed is not None:
+            await delete_keys(deps.storage, rekeyed.new_keys)
+        raise
     if doc is None:
         raise ModelNotFound()
+    if rekeyed is not None:
+        applied = doc.get("file_key") == rekeyed.file_key
+        await _drop_copies(model_id, doc, rekeyed.old_keys if applied else rekeyed.new_keys, deps)
     return public_model(doc)
+
+
+async def _drop_copies(model_id: str, doc: dict[str, Any], keys: list[str], deps: Deps) -> None:
+    try:
+        await delete_keys(deps.storage, keys)
+    except Exception as exc:  # stale_files keeps them for the worker's sweep
+        log.warning("model_files_delete_failed", model_id=model_id, error=str(exc))
+        return
+    if keys and set(keys) == set(doc.get("stale_files", [])):
+        await deps.repo.forget_stale_files(model_id, doc["stale_files"])
 
 
 async def delete_model(user_id: str, model_id: str, deps: Deps) -> None:

@@ -21,6 +21,7 @@ from lumi_shared.contracts import (
 )
 
 from .domain import JobStatus, Visibility, fresh_job
+from .files import Rekeyed, files_of
 
 
 def _versioned(doc: dict[str, Any], now: datetime, fields: dict[str, Any],
@@ -122,12 +123,21 @@ def edited(doc: dict[str, Any], *, changes: dict[str, Any], now: datetime) -> Ch
     return _with(change, _updated_event(doc, version, **changes))
 
 
-def visibility_changed(doc: dict[str, Any], *, visibility: Visibility,
-                       now: datetime) -> Change:
+def visibility_changed(doc: dict[str, Any], *, visibility: Visibility, now: datetime,
+                       rekeyed: Rekeyed | None = None) -> Change:
+    """`rekeyed`: the files were copied under a new key; the old copies become stale (deleted
+    right after this write, else by the worker's sweep) and the event carries the new URLs."""
     published_at = now if visibility == Visibility.PUBLIC else None
     changes = {"visibility": visibility.value, "published_at": published_at}
-    change, version = _versioned(doc, now, changes)
-    return _with(change, _updated_event(doc, version, **changes))
+    files = {}
+    if rekeyed is not None:
+        files = {"file_key": rekeyed.file_key, **rekeyed.urls,
+                 "stale_files": [*doc.get("stale_files", []), *rekeyed.old_keys]}
+    change, version = _versioned(doc, now, {**changes, **files})
+    event = _updated_event(doc, version, **changes)
+    if rekeyed is not None:
+        event = event.model_copy(update={"files": files_of({**doc, **rekeyed.urls})})
+    return _with(change, event)
 
 
 def deleted(doc: dict[str, Any], *, now: datetime) -> Change:

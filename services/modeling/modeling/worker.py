@@ -25,6 +25,7 @@ from lumi_shared.tracing import continued, tracer
 
 from . import transitions
 from .domain import ACTIVE, JobStatus, utcnow
+from .files import delete_keys, file_prefix
 from .providers.base import GeneratedModel, ModelProvider, ProviderError, ProviderJob
 from .repository import ModelRepository, purge_time
 
@@ -155,7 +156,7 @@ class ModelWorker:
         try:
             async with asyncio.timeout(self.settings.MODEL_ATTEMPT_TIMEOUT):
                 result = await self.provider.generate(job, _Reporter(self, model_id, token))
-            files = await self._store(model_id, result)
+            files = await self._store(doc, result)
             done = await self.repo.change(
                 model_id, lambda d: transitions.ready(d, files=files, now=utcnow()),
                 where={"job.lease_token": token})
@@ -196,9 +197,11 @@ class ModelWorker:
                 run_task.cancel()
                 return
 
-    async def _store(self, model_id: str, result: GeneratedModel) -> ModelFiles:
+    async def _store(self, doc: dict[str, Any], result: GeneratedModel) -> ModelFiles:
+        prefix = file_prefix(doc["_id"], doc.get("file_key"))
+
         async def put(name: str, data: bytes) -> tuple[str, str]:
-            key = f"models/{model_id}/{name}"
+            key = prefix + name
             return name, await self.storage.put(key, data, content_type_for(key))
 
         urls = dict(await asyncio.gather(*(put(n, d) for n, d in result.files.items())))
@@ -266,7 +269,15 @@ class ModelWorker:
             log.warning("model_files_delete_failed", model_id=model_id, error=str(exc))
 
     async def delete_pending_files(self) -> None:
-        """Files of deleted models (retried here when the first attempt failed)."""
+        """Files of deleted models, and the old copies of models turned private (retried
+        here when the first attempt failed)."""
+        for doc in await self.repo.stale_files():
+            try:
+                await delete_keys(self.storage, doc["stale_files"])
+            except Exception as exc:
+                log.warning("model_files_delete_failed", model_id=doc["_id"], error=str(exc))
+                continue
+            await self.repo.forget_stale_files(doc["_id"], doc["stale_files"])
         for doc in await self.repo.pending_file_deletions():
             try:
                 await self.storage.delete_prefix(f"models/{doc['_id']}/")

@@ -86,7 +86,8 @@ class ModelFailed(TaskEvent):
 
 
 class ModelUpdated(Event):
-    """modeling -> gallery, printing: name, description or visibility changed (full current values)."""
+    """modeling -> gallery, printing: name, description or visibility changed (full current values).
+    `files` is set when the files moved (a model turned private gets new, unguessable URLs)."""
 
     model_id: str
     user_id: str
@@ -96,6 +97,7 @@ class ModelUpdated(Event):
     description: str | None = None
     visibility: str
     published_at: datetime | None = None
+    files: ModelFiles | None = None
 
 
 class ModelDeleted(Event):

@@ -4,6 +4,7 @@ out of order: the repository applies a change only when its version beats the st
 from lumi_shared.contracts import (
     ModelDeleted,
     ModelFailed,
+    ModelFiles,
     ModelReady,
     ModelUpdated,
     PrintStatusChanged,
@@ -19,16 +20,20 @@ def _visibility(value: str) -> str:
     return value if value in (PUBLIC, PRIVATE) else PRIVATE
 
 
+def _file_fields(files: ModelFiles) -> dict:
+    return {"model_url": files.model_url, "format": files.format, "glb_url": files.glb_url,
+            "obj_url": files.obj_url, "mtl_url": files.mtl_url, "texture_url": files.texture_url,
+            "stl_url": files.stl_url, "preview_image_url": files.preview_image_url,
+            "file_size": files.file_size, "face_count": files.face_count,
+            "vertex_count": files.vertex_count}
+
+
 async def project_model_ready(*, catalogue: CatalogueRepository, event: ModelReady) -> None:
     files = event.files
     await catalogue.apply(event.model_id, "state_version", event.version, {
         "user_id": event.user_id, "task_id": event.task_id, "owner_name": event.owner_name,
         "status": ModelStatus.READY.value, "error_message": None,
-        "model_url": files.model_url, "format": files.format, "glb_url": files.glb_url,
-        "obj_url": files.obj_url, "mtl_url": files.mtl_url, "texture_url": files.texture_url,
-        "stl_url": files.stl_url, "preview_image_url": files.preview_image_url,
-        "file_size": files.file_size, "face_count": files.face_count,
-        "vertex_count": files.vertex_count,
+        **_file_fields(files),
         "created_at": event.created_at, "completed_at": event.completed_at,
     })
     visibility = _visibility(event.visibility)
@@ -49,10 +54,11 @@ async def project_model_failed(*, catalogue: CatalogueRepository, event: ModelFa
 
 
 async def project_model_updated(*, catalogue: CatalogueRepository, event: ModelUpdated) -> None:
-    await catalogue.apply(event.model_id, "meta_version", event.version, {
-        "user_id": event.user_id, "name": event.name, "description": event.description,
-        "visibility": _visibility(event.visibility), "published_at": event.published_at,
-    })
+    fields = {"user_id": event.user_id, "name": event.name, "description": event.description,
+              "visibility": _visibility(event.visibility), "published_at": event.published_at}
+    if event.files is not None:  # moved to new URLs (turned private)
+        fields.update(_file_fields(event.files))
+    await catalogue.apply(event.model_id, "meta_version", event.version, fields)
 
 
 async def project_model_deleted(*, catalogue: CatalogueRepository,

@@ -119,8 +119,15 @@ def model_updated(event: ModelUpdated):
     def apply(doc: dict[str, Any], now: datetime) -> Change | None:
         if _newer_model(doc, event.model_id, event.version) is None:
             return None
-        return Change({"model.name": event.name, "model.visibility": event.visibility,
-                       "model.publishedAt": event.published_at, "model.version": event.version})
+        fields = {"model.name": event.name, "model.visibility": event.visibility,
+                  "model.publishedAt": event.published_at, "model.version": event.version}
+        if (files := event.files) is not None:  # moved to new URLs (turned private)
+            fields.update({"model.modelUrl": files.model_url, "model.glbUrl": files.glb_url,
+                           "model.objUrl": files.obj_url, "model.mtlUrl": files.mtl_url,
+                           "model.textureUrl": files.texture_url, "model.stlUrl": files.stl_url,
+                           "model.previewImageUrl": files.preview_image_url
+                           or doc["model"].get("previewImageUrl")})
+        return Change(fields)
 
     return apply
 

@@ -1,5 +1,7 @@
 """Own-model endpoints: lists, edits, visibility, deletion, ownership and validation."""
 
+import re
+
 import pytest
 
 from lumi_shared.contracts import ModelDeleted, ModelReady, ModelUpdated
@@ -100,7 +102,8 @@ async def test_a_model_object_carries_every_entity_field(client, create_model):
     assert expected <= set(item)
     assert item["id"] == model_id and item["source"] == "AI_GENERATED"
     assert item["generationJob"] == {"status": "COMPLETED", "progress": 100, "retryCount": 0}
-    assert item["modelUrl"].endswith(f"/models/{model_id}/model.glb")
+    # issue 13: files sit under an unguessable per-model key, not next to the model id
+    assert re.search(rf"/models/{model_id}/[A-Za-z0-9_-]{{22}}/model\.glb$", item["modelUrl"])
     assert item["createdAt"].endswith("Z") and item["completedAt"].endswith("Z")
 
 
@@ -186,7 +189,7 @@ async def test_invalid_visibility_is_a_400(client, create_model):
 async def test_delete_removes_the_model_and_its_files_and_emits_model_deleted(
         client, create_model, recorder, storage):
     model_id = await create_model()
-    assert (storage.root / "models" / model_id / "model.glb").exists()
+    assert any((storage.root / "models" / model_id).glob("*/model.glb"))  # keyed folder
     response = await client.delete(f"/api/models/{model_id}", headers=alice_headers())
     assert response.status_code == 200
     assert response.json()["data"] == {"message": "Model deleted"}

@@ -13,6 +13,11 @@ from modeling.mesh.formats import read_stl
 from modeling.mesh.glb import read_glb
 
 
+def _key(ready: ModelReady, name: str) -> str:
+    """The storage key of one of the model's files (next to its GLB)."""
+    return "models/" + ready.files.glb_url.split("/models/", 1)[1].rsplit("/", 1)[0] + "/" + name
+
+
 async def test_image_selected_leads_to_model_ready_with_stored_files(
         client, bus, recorder, selection, storage, models):
     event = selection()
@@ -22,13 +27,15 @@ async def test_image_selected_leads_to_model_ready_with_stored_files(
     assert ready.task_id == event.task_id and ready.user_id == event.user_id
     files = ready.files
     assert files.format == "GLB" and files.model_url == files.glb_url
-    base = f"{storage.public_base_url}/models/{event.model_id}/"
+    doc = await models.find_one({"_id": event.model_id})
+    # issue 13: the files sit under the model's unguessable key
+    base = f"{storage.public_base_url}/models/{event.model_id}/{doc['file_key']}/"
     assert files.glb_url == base + "model.glb" and files.stl_url == base + "model.stl"
     assert files.obj_url == base + "model.obj" and files.mtl_url == base + "material.mtl"
     assert files.texture_url == base + "material.png"
     assert files.preview_image_url == base + "preview.png"
     assert files.face_count > 1000 and files.vertex_count > 500
-    glb = await storage.get(f"models/{event.model_id}/model.glb")
+    glb = await storage.get(_key(ready, "model.glb"))
     assert files.file_size == len(glb)
     assert ready.name == "A small red robot holding a..." and len(ready.name) <= 30
     assert ready.visibility == "PUBLIC" and ready.published_at is not None
@@ -59,11 +66,11 @@ async def test_stored_obj_stl_and_glb_are_closed_solids_with_positive_volume(
         client, bus, recorder, selection, storage, tmp_path):
     event = selection()
     await bus.publish(event)
-    await recorder.wait(ModelReady, model_id=event.model_id, timeout=15)
+    ready = await recorder.wait(ModelReady, model_id=event.model_id, timeout=15)
     folder = tmp_path / "download"
     folder.mkdir()
     for name in ("model.obj", "material.mtl", "material.png", "model.stl", "model.glb"):
-        (folder / name).write_bytes(await storage.get(f"models/{event.model_id}/{name}"))
+        (folder / name).write_bytes(await storage.get(_key(ready, name)))
 
     for name in ("model.obj", "model.stl", "model.glb"):
         mesh = trimesh.load(folder / name, force="mesh")
@@ -152,6 +159,6 @@ async def test_a_large_jpeg_source_is_downsampled_and_still_gives_a_closed_mesh(
     event = selection(image_url=url)
     await bus.publish(event)
     ready = await recorder.wait(ModelReady, model_id=event.model_id, timeout=15)
-    vertices, faces = read_stl(await storage.get(f"models/{event.model_id}/model.stl"))
+    vertices, faces = read_stl(await storage.get(_key(ready, "model.stl")))
     assert check_mesh(vertices, faces).printable
     assert ready.files.face_count == len(faces)

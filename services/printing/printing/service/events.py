@@ -50,8 +50,11 @@ async def model_updated(deps: Deps, event: ModelUpdated) -> None:
     current = await deps.repo.model(event.model_id)
     if current is None:
         return
-    await deps.repo.project(deps.repo.models, event.model_id, event.version,
-                            {"name": event.name, "visibility": event.visibility})
+    fields = {"name": event.name, "visibility": event.visibility}
+    if (f := event.files) is not None:  # moved to new URLs (turned private)
+        fields.update({"modelUrl": f.model_url, "stlUrl": f.stl_url, "objUrl": f.obj_url,
+                       "glbUrl": f.glb_url})
+    await deps.repo.project(deps.repo.models, event.model_id, event.version, fields)
 
 
 async def _cancel_job(deps: Deps, job: dict[str, Any], message: str) -> None:
