@@ -12,8 +12,10 @@ async def test_task_deleted_removes_the_model_and_its_files(
     await bus.publish(task_deleted(event))
     deleted = await recorder.wait(ModelDeleted, model_id=event.model_id)
     assert deleted.task_id == event.task_id and deleted.user_id == event.user_id
-    assert not (storage.root / "models" / event.model_id).exists()
-    doc = await models.find_one({"_id": event.model_id})
+    # ModelDeleted leaves through the outbox as soon as the deletion is written; the files
+    # go right after that write, so wait for them (the race made this test flaky)
+    await wait_for(lambda: not (storage.root / "models" / event.model_id).exists())
+    doc = await wait_for(lambda: models.find_one({"_id": event.model_id, "files_deleted": True}))
     assert doc["deleted_at"] is not None and doc["files_deleted"] is True
     assert doc["purge_at"] > doc["deleted_at"]
 
