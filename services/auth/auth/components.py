@@ -12,7 +12,7 @@ from .service.stats import StatsSource
 
 
 @dataclass
-class Components:
+class Deps:
     settings: Settings
     clock: Clock
     repos: Repositories

@@ -8,9 +8,9 @@ from lumi_shared.messaging import OutboxRelay, ProcessedEvents
 from lumi_shared.service import build_infra, create_service_app, serve, setup_logging
 
 from .api import routers
-from .components import Components
+from .components import Deps
 from .config import Settings
-from .consumers import build_subscriptions
+from .consumers import subscriptions
 from .domain import Clock, system_clock
 from .providers.mail import MailDispatcher, Mailer, create_mailer
 from .repository import Repositories
@@ -28,8 +28,8 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
     repos = Repositories(infra.db, on_outbox=relay.kick)
     mail = MailDispatcher(mailer or create_mailer(settings))
     stats_source = stats or InternalStats(settings, transport=stats_transport)
-    components = Components(settings=settings, clock=clock or system_clock, repos=repos,
-                            mail=mail, stats=stats_source, relay=relay)
+    deps = Deps(settings=settings, clock=clock or system_clock, repos=repos,
+                mail=mail, stats=stats_source, relay=relay)
 
     async def shutdown() -> None:
         await mail.drain()
@@ -39,9 +39,9 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
     app = create_service_app(
         infra=infra, title="Lumi auth",
         description="E-mail code login, sessions, user profiles and the credits wallet.",
-        routers=routers, relay=relay, subscriptions=build_subscriptions(components, processed),
+        routers=routers, relay=relay, subscriptions=subscriptions(deps, processed),
         startup=[repos.ensure_indexes, processed.ensure_indexes], shutdown=[shutdown])
-    app.state.auth = components
+    app.state.auth = deps
     return app
 
 

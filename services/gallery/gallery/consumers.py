@@ -1,4 +1,5 @@
-"""Event handlers: modeling's model events feed the catalogue projection.
+"""Event handlers of the gallery, declared once in SUBSCRIPTIONS: modeling's model events and
+printing's status events feed the catalogue projection.
 
 TaskDeleted is not consumed: modeling answers it by deleting the task's model and publishing
 ModelDeleted, which is what the gallery needs (one source of truth for removals)."""
@@ -11,38 +12,43 @@ from lumi_shared.contracts import (
     PrintStatusChanged,
     SliceStatusChanged,
 )
-from lumi_shared.messaging import ProcessedEvents, Subscription, idempotent
+from lumi_shared.messaging import ProcessedEvents, Subscription, bind_subscriptions
 
 from . import service
-from .repository import CatalogueRepository, InteractionRepository
+from .api.deps import Deps
 
 SERVICE = "gallery"
 
 
-def subscriptions(*, catalogue: CatalogueRepository, interactions: InteractionRepository,
-                  processed: ProcessedEvents) -> list[Subscription]:
-    async def on_model_ready(event: ModelReady) -> None:
-        await service.project_model_ready(catalogue=catalogue, event=event)
+async def model_ready(deps: Deps, event: ModelReady) -> None:
+    await service.project_model_ready(catalogue=deps.catalogue, event=event)
 
-    async def on_model_failed(event: ModelFailed) -> None:
-        await service.project_model_failed(catalogue=catalogue, event=event)
 
-    async def on_model_updated(event: ModelUpdated) -> None:
-        await service.project_model_updated(catalogue=catalogue, event=event)
+async def model_failed(deps: Deps, event: ModelFailed) -> None:
+    await service.project_model_failed(catalogue=deps.catalogue, event=event)
 
-    async def on_model_deleted(event: ModelDeleted) -> None:
-        await service.project_model_deleted(catalogue=catalogue, interactions=interactions,
-                                            event=event)
 
-    async def on_slice_status(event: SliceStatusChanged) -> None:
-        await service.project_slice_status(catalogue=catalogue, event=event)
+async def model_updated(deps: Deps, event: ModelUpdated) -> None:
+    await service.project_model_updated(catalogue=deps.catalogue, event=event)
 
-    async def on_print_status(event: PrintStatusChanged) -> None:
-        await service.project_print_status(catalogue=catalogue, event=event)
 
-    handlers = [(ModelReady, on_model_ready), (ModelFailed, on_model_failed),
-                (ModelUpdated, on_model_updated), (ModelDeleted, on_model_deleted),
-                (SliceStatusChanged, on_slice_status), (PrintStatusChanged, on_print_status)]
-    return [Subscription(SERVICE, event, idempotent(f"{SERVICE}.{event.routing_key}",
-                                                    processed, handler))
-            for event, handler in handlers]
+async def model_deleted(deps: Deps, event: ModelDeleted) -> None:
+    await service.project_model_deleted(catalogue=deps.catalogue,
+                                        interactions=deps.interactions, event=event)
+
+
+async def slice_status(deps: Deps, event: SliceStatusChanged) -> None:
+    await service.project_slice_status(catalogue=deps.catalogue, event=event)
+
+
+async def print_status(deps: Deps, event: PrintStatusChanged) -> None:
+    await service.project_print_status(catalogue=deps.catalogue, event=event)
+
+
+SUBSCRIPTIONS = {ModelReady: model_ready, ModelFailed: model_failed,
+                 ModelUpdated: model_updated, ModelDeleted: model_deleted,
+                 SliceStatusChanged: slice_status, PrintStatusChanged: print_status}
+
+
+def subscriptions(deps: Deps, processed: ProcessedEvents) -> list[Subscription]:
+    return bind_subscriptions(SERVICE, SUBSCRIPTIONS, deps, processed)

@@ -6,7 +6,7 @@ from lumi_shared.internal import InternalClient
 from lumi_shared.messaging import ProcessedEvents
 from lumi_shared.service import build_infra, create_service_app, serve, setup_logging
 
-from .api import GalleryDeps, routers
+from .api import Deps, routers
 from .cache import PageCache
 from .config import Settings
 from .consumers import subscriptions
@@ -32,6 +32,8 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
     interactions = interactions or MongoInteractionRepository(infra.db)
     directory = user_directory or build_user_directory(settings)
     processed = ProcessedEvents(infra.db["processed_events"])
+    deps = Deps(settings, catalogue, interactions, directory,
+                PageCache(settings.LIST_CACHE_SECONDS))
 
     async def create_indexes() -> None:
         await catalogue.ensure_indexes(settings.VIEW_DEDUPE_SECONDS)
@@ -40,12 +42,10 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
 
     app = create_service_app(
         infra=infra, title="Lumi gallery", routers=routers,
-        subscriptions=subscriptions(catalogue=catalogue, interactions=interactions,
-                                    processed=processed),
+        subscriptions=subscriptions(deps, processed),
         startup=[create_indexes], shutdown=[directory.aclose],
         description="Public catalogue of 3D models, likes, favorites and downloads.")
-    app.state.gallery = GalleryDeps(settings, catalogue, interactions, directory,
-                                    PageCache(settings.LIST_CACHE_SECONDS))
+    app.state.gallery = deps
     return app
 
 

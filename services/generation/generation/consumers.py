@@ -1,11 +1,12 @@
-"""Event handlers of the generation service: the image worker, the purge of deleted tasks, and
-the projections of modeling's and printing's events into the task view."""
+"""Event handlers of the generation service, declared once in SUBSCRIPTIONS: the image
+worker, the purge of deleted tasks, and the projections of modeling's and printing's events
+into the task view."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from lumi_shared.aggregate import Transition
 from lumi_shared.contracts import (
-    Event,
     ModelDeleted,
     ModelFailed,
     ModelGenerating,
@@ -19,50 +20,49 @@ from lumi_shared.contracts import (
     TaskDeleted,
 )
 from lumi_shared.contracts.tasks import TaskImagesRetried
-from lumi_shared.messaging import ProcessedEvents, Subscription, idempotent
-from lumi_shared.storage import ObjectStorage
+from lumi_shared.messaging import ProcessedEvents, Subscription, bind_subscriptions
 
 from .domain import projection
-from .repository import TaskRepository
 from .sweeper import purge_task
-from .worker import ImageWorker
+
+if TYPE_CHECKING:
+    from .main import Deps
 
 SERVICE = "generation"
 
-PROJECTIONS: dict[type[Event], Callable[[Any], Any]] = {
-    ModelGenerating: projection.model_progress,
-    ModelProgressed: projection.model_progress,
-    ModelReady: projection.model_ready,
-    ModelFailed: projection.model_failed,
-    ModelUpdated: projection.model_updated,
-    ModelDeleted: projection.model_deleted,
-    PrintSubmitted: projection.print_submitted,
-    PrintStatusChanged: projection.print_status_changed,
-    SliceStatusChanged: projection.slice_status_changed,
+
+async def run_images(deps: "Deps", event: TaskCreated | TaskImagesRetried) -> None:
+    await deps.worker.run(event.task_id)
+
+
+async def purge(deps: "Deps", event: TaskDeleted) -> None:
+    await purge_task(event.task_id, repo=deps.repo, storage=deps.storage)
+
+
+def project(transition_for: Callable[[Any], Transition]):
+    """Apply the task view's transition for another service's event."""
+    async def handle(deps: "Deps", event: Any) -> None:
+        if task_id := getattr(event, "task_id", None):
+            await deps.repo.mutate(task_id, transition_for(event))
+
+    return handle
+
+
+SUBSCRIPTIONS = {
+    TaskCreated: run_images,
+    TaskImagesRetried: run_images,
+    TaskDeleted: purge,
+    ModelGenerating: project(projection.model_progress),
+    ModelProgressed: project(projection.model_progress),
+    ModelReady: project(projection.model_ready),
+    ModelFailed: project(projection.model_failed),
+    ModelUpdated: project(projection.model_updated),
+    ModelDeleted: project(projection.model_deleted),
+    PrintSubmitted: project(projection.print_submitted),
+    PrintStatusChanged: project(projection.print_status_changed),
+    SliceStatusChanged: project(projection.slice_status_changed),
 }
 
 
-def build_subscriptions(*, repo: TaskRepository, worker: ImageWorker, storage: ObjectStorage,
-                        processed: ProcessedEvents) -> list[Subscription]:
-    async def run_images(event: TaskCreated | TaskImagesRetried) -> None:
-        await worker.run(event.task_id)
-
-    async def purge(event: TaskDeleted) -> None:
-        await purge_task(event.task_id, repo=repo, storage=storage)
-
-    def project(command_for: Callable[[Any], Any]):
-        async def handle(event: Any) -> None:
-            task_id = getattr(event, "task_id", None)
-            if task_id:
-                await repo.mutate(task_id, command_for(event))
-
-        return handle
-
-    def sub(event: type[Event], handler) -> Subscription:
-        name = f"{SERVICE}.{event.routing_key}"
-        return Subscription(SERVICE, event, idempotent(name, processed, handler))
-
-    subscriptions = [sub(TaskCreated, run_images), sub(TaskImagesRetried, run_images),
-                     sub(TaskDeleted, purge)]
-    subscriptions += [sub(event, project(command)) for event, command in PROJECTIONS.items()]
-    return subscriptions
+def subscriptions(deps: "Deps", processed: ProcessedEvents) -> list[Subscription]:
+    return bind_subscriptions(SERVICE, SUBSCRIPTIONS, deps, processed)

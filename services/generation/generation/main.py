@@ -11,7 +11,7 @@ from lumi_shared.storage import ObjectStorage, create_storage
 
 from .api import internal_router, router
 from .config import Settings
-from .consumers import build_subscriptions
+from .consumers import subscriptions
 from .domain.clock import utcnow_ms
 from .providers import (
     GuardedFetcher,
@@ -27,7 +27,7 @@ from .worker import ImageWorker
 
 
 @dataclass
-class Generation:
+class Deps:
     """Everything the routes and tests reach through `app.state.generation`."""
 
     settings: Settings
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
                          settings=settings)
     sweeper = Sweeper(repo=repo, storage=storage, settings=settings)
     processed = ProcessedEvents(infra.db["processed_events"])
+    deps = Deps(settings, repo, storage, relay, worker, sweeper)
 
     async def close_providers() -> None:
         for closable in (image_provider, llm, fetcher):
@@ -64,14 +65,13 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
         infra=infra, title="Lumi generation",
         description="Generation tasks: prompt variants, four images, selection, task view.",
         routers=[router, internal_router],
-        subscriptions=build_subscriptions(repo=repo, worker=worker, storage=storage,
-                                          processed=processed),
+        subscriptions=subscriptions(deps, processed),
         relay=relay,
         startup=[repo.ensure_indexes, processed.ensure_indexes, sweeper.start],
         shutdown=[sweeper.stop, close_providers],
         ready_checks={"storage": storage.ping},
     )
-    app.state.generation = Generation(settings, repo, storage, relay, worker, sweeper)
+    app.state.generation = deps
     return app
 
 

@@ -1,7 +1,7 @@
-"""Event handlers of the modeling service (thin: decode -> use case), idempotent."""
+"""Event handlers of the modeling service, declared once in SUBSCRIPTIONS (event -> use case)."""
 
 from lumi_shared.contracts import ImageSelected, TaskDeleted
-from lumi_shared.messaging import ProcessedEvents, Subscription, idempotent
+from lumi_shared.messaging import ProcessedEvents, Subscription, bind_subscriptions
 
 from . import service
 from .service import Deps
@@ -9,16 +9,16 @@ from .service import Deps
 SERVICE = "modeling"
 
 
+async def image_selected(deps: Deps, event: ImageSelected) -> None:
+    await service.accept_selection(event, deps)
+
+
+async def task_deleted(deps: Deps, event: TaskDeleted) -> None:
+    await service.remove_task_model(event, deps)
+
+
+SUBSCRIPTIONS = {ImageSelected: image_selected, TaskDeleted: task_deleted}
+
+
 def subscriptions(deps: Deps, processed: ProcessedEvents) -> list[Subscription]:
-    async def on_image_selected(event: ImageSelected) -> None:
-        await service.accept_selection(event, deps)
-
-    async def on_task_deleted(event: TaskDeleted) -> None:
-        await service.remove_task_model(event, deps)
-
-    return [
-        Subscription(SERVICE, ImageSelected,
-                     idempotent("modeling.image_selected", processed, on_image_selected)),
-        Subscription(SERVICE, TaskDeleted,
-                     idempotent("modeling.task_deleted", processed, on_task_deleted)),
-    ]
+    return bind_subscriptions(SERVICE, SUBSCRIPTIONS, deps, processed)

@@ -8,6 +8,7 @@ from .bus import EventBus, Handler, Subscription, decode_event
 from .idempotency import ProcessedEvents, idempotent
 from .memory import InMemoryBus
 from .outbox import OutboxRelay, outbox_entry, with_outbox
+from .subscriptions import bind as bind_subscriptions
 
 
 def create_bus(settings: BaseServiceSettings) -> Any:
@@ -25,4 +26,4 @@ def create_bus(settings: BaseServiceSettings) -> Any:
 
 __all__ = ["EventBus", "Handler", "Subscription", "decode_event", "ProcessedEvents",
            "idempotent", "InMemoryBus", "OutboxRelay", "outbox_entry", "with_outbox",
-           "create_bus"]
+           "create_bus", "bind_subscriptions"]

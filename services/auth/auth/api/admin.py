@@ -11,7 +11,7 @@ from lumi_shared.identity import AdminUser
 
 from ..service.adjust import adjust_credits
 from ..service.credits import get_wallet
-from .deps import Deps
+from .deps import DepsDep
 from .schemas import ledger_entry
 
 router = APIRouter(prefix="/api/admin/credits", tags=["admin"])
@@ -24,7 +24,7 @@ class AdjustBody(BaseModel):
 
 
 @router.get("/{user_id}")
-async def read_wallet(user_id: str, admin: AdminUser, deps: Deps,
+async def read_wallet(user_id: str, admin: AdminUser, deps: DepsDep,
                       limit: int = Query(20, ge=1, le=100)) -> dict[str, Any]:
     if await deps.repos.users.get(user_id) is None:
         raise NotFound("Unknown user")
@@ -35,7 +35,7 @@ async def read_wallet(user_id: str, admin: AdminUser, deps: Deps,
 
 
 @router.post("/{user_id}")
-async def adjust(user_id: str, body: AdjustBody, admin: AdminUser, deps: Deps,
+async def adjust(user_id: str, body: AdjustBody, admin: AdminUser, deps: DepsDep,
                  idempotency_key: str | None = Header(None, max_length=200)) -> dict[str, Any]:
     if body.amount == 0:
         raise ValidationFailed("amount must not be 0")

@@ -12,14 +12,14 @@ from ..service import codes as code_cases
 from ..service import sessions as session_cases
 from ..service.users import load_profile, who_am_i
 from .cookies import clear_session_cookie, set_session_cookie
-from .deps import ClientIP, CredentialRejected, Deps, LenientUser, PresentedToken
+from .deps import ClientIP, CredentialRejected, DepsDep, LenientUser, PresentedToken
 from .schemas import CodeBody, SendCodeBody, public_user
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
 @router.post("/send-code")
-async def send_code(body: SendCodeBody, deps: Deps, ip: ClientIP) -> dict[str, Any]:
+async def send_code(body: SendCodeBody, deps: DepsDep, ip: ClientIP) -> dict[str, Any]:
     settings = deps.settings
     await code_cases.send_code(codes=deps.repos.codes, limiter=deps.repos.limiter,
                                mail=deps.mail, settings=settings, clock=deps.clock,
@@ -28,7 +28,7 @@ async def send_code(body: SendCodeBody, deps: Deps, ip: ClientIP) -> dict[str, A
                "resendAfter": settings.CODE_RESEND_COOLDOWN_SECONDS})
 
 
-async def _sign_in(body: CodeBody, deps: Deps, response: Response,
+async def _sign_in(body: CodeBody, deps: DepsDep, response: Response,
                    previous: str | None, ip: str) -> dict[str, Any]:
     repos = deps.repos
     await code_cases.check_code(codes=repos.codes, limiter=repos.limiter, settings=deps.settings,
@@ -46,27 +46,27 @@ async def _sign_in(body: CodeBody, deps: Deps, response: Response,
 
 
 @router.post("/login")
-async def login(body: CodeBody, deps: Deps, response: Response,
+async def login(body: CodeBody, deps: DepsDep, response: Response,
                 previous: PresentedToken, ip: ClientIP) -> dict[str, Any]:
     return await _sign_in(body, deps, response, previous, ip)
 
 
 @router.post("/verify-code")
-async def verify_code(body: CodeBody, deps: Deps, response: Response,
+async def verify_code(body: CodeBody, deps: DepsDep, response: Response,
                       previous: PresentedToken, ip: ClientIP) -> dict[str, Any]:
     """The older clients' name for login."""
     return await _sign_in(body, deps, response, previous, ip)
 
 
 @router.post("/register")
-async def register(body: CodeBody, deps: Deps, response: Response,
+async def register(body: CodeBody, deps: DepsDep, response: Response,
                    previous: PresentedToken, ip: ClientIP) -> dict[str, Any]:
     """Same as login: the account is created by the first successful code check."""
     return await _sign_in(body, deps, response, previous, ip)
 
 
 @router.get("/me")
-async def me(deps: Deps, identity: LenientUser, rejected: CredentialRejected,
+async def me(deps: DepsDep, identity: LenientUser, rejected: CredentialRejected,
              response: Response) -> dict[str, Any]:
     result = await who_am_i(users=deps.repos.users, stats=deps.stats, settings=deps.settings,
                             identity=identity, credential_rejected=rejected)
@@ -76,7 +76,7 @@ async def me(deps: Deps, identity: LenientUser, rejected: CredentialRejected,
 
 
 @router.post("/logout")
-async def logout(deps: Deps, response: Response, token: PresentedToken,
+async def logout(deps: DepsDep, response: Response, token: PresentedToken,
                  identity: LenientUser) -> dict[str, Any]:
     """Takes no body (clients send `{}`, nothing or anything). Always succeeds."""
     sids = {session_id(token)} if token else set()

@@ -7,13 +7,13 @@ from fastapi import Depends, Request
 from lumi_shared.errors import Unauthorized
 from lumi_shared.identity import Identity, bearer_token, client_ip, optional_user
 
-from ..components import Components
+from ..components import Deps
 from ..config import COOKIE_BASE_NAME, HOST_PREFIX
 
 AUTH_STATE_HEADER = "x-lumi-auth"
 
 
-def components(request: Request) -> Components:
+def components(request: Request) -> Deps:
     return request.app.state.auth
 
 
@@ -48,7 +48,7 @@ def credential_rejected(request: Request) -> bool:
     return False
 
 
-Deps = Annotated[Components, Depends(components)]
+DepsDep = Annotated[Deps, Depends(components)]
 ClientIP = Annotated[str, Depends(client_ip)]
 PresentedToken = Annotated[str | None, Depends(presented_token)]
 LenientUser = Annotated[Identity | None, Depends(lenient_user)]

@@ -10,14 +10,14 @@ from lumi_shared.identity import ServiceCaller
 from ..service import credits as credit_cases
 from ..service.sessions import resolve_session
 from ..service.users import lookup_users
-from .deps import Deps
+from .deps import DepsDep
 from .schemas import DebitBody, LookupBody, RefundBody, ResolveBody, iso, summary_user
 
 router = APIRouter(prefix="/internal", tags=["internal"])
 
 
 @router.post("/sessions/resolve")
-async def resolve(body: ResolveBody, _: ServiceCaller, deps: Deps) -> dict[str, Any]:
+async def resolve(body: ResolveBody, _: ServiceCaller, deps: DepsDep) -> dict[str, Any]:
     token = body.token.removeprefix("Bearer ").strip()
     found = await resolve_session(sessions=deps.repos.sessions, users=deps.repos.users,
                                   settings=deps.settings, clock=deps.clock, token=token)
@@ -26,13 +26,13 @@ async def resolve(body: ResolveBody, _: ServiceCaller, deps: Deps) -> dict[str, 
 
 
 @router.post("/users/lookup")
-async def lookup(body: LookupBody, _: ServiceCaller, deps: Deps) -> dict[str, Any]:
+async def lookup(body: LookupBody, _: ServiceCaller, deps: DepsDep) -> dict[str, Any]:
     found = await lookup_users(users=deps.repos.users, user_ids=body.ids)
     return ok({user_id: summary_user(user) for user_id, user in found.items()})
 
 
 @router.post("/credits/debit")
-async def debit(body: DebitBody, _: ServiceCaller, deps: Deps) -> dict[str, Any]:
+async def debit(body: DebitBody, _: ServiceCaller, deps: DepsDep) -> dict[str, Any]:
     result = await credit_cases.debit_credits(
         credits=deps.repos.credits, users=deps.repos.users, settings=deps.settings,
         clock=deps.clock, user_id=body.user_id, amount=body.amount,
@@ -41,7 +41,7 @@ async def debit(body: DebitBody, _: ServiceCaller, deps: Deps) -> dict[str, Any]
 
 
 @router.post("/credits/refund")
-async def refund(body: RefundBody, _: ServiceCaller, deps: Deps) -> dict[str, Any]:
+async def refund(body: RefundBody, _: ServiceCaller, deps: DepsDep) -> dict[str, Any]:
     result = await credit_cases.refund_credits(credits=deps.repos.credits, clock=deps.clock,
                                                user_id=body.user_id,
                                                idempotency_key=body.idempotency_key)

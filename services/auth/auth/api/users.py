@@ -9,14 +9,14 @@ from lumi_shared.identity import CurrentUser
 
 from ..service.credits import get_wallet
 from ..service.users import load_profile, update_profile
-from .deps import Deps
+from .deps import DepsDep
 from .schemas import UpdateProfileBody, ledger_entry, public_user
 
 router = APIRouter(tags=["users"])
 
 
 @router.post("/api/users/update")
-async def update_me(body: UpdateProfileBody, caller: CurrentUser, deps: Deps) -> dict[str, Any]:
+async def update_me(body: UpdateProfileBody, caller: CurrentUser, deps: DepsDep) -> dict[str, Any]:
     user = await update_profile(users=deps.repos.users, clock=deps.clock, caller=caller,
                                 target_id=body.id, changes=body.changes())
     profile = await load_profile(users=deps.repos.users, stats=deps.stats,
@@ -25,7 +25,7 @@ async def update_me(body: UpdateProfileBody, caller: CurrentUser, deps: Deps) ->
 
 
 @router.get("/api/credits")
-async def my_credits(caller: CurrentUser, deps: Deps,
+async def my_credits(caller: CurrentUser, deps: DepsDep,
                      limit: int = Query(20, ge=1, le=100)) -> dict[str, Any]:
     wallet = await get_wallet(credits=deps.repos.credits, settings=deps.settings,
                               clock=deps.clock, user_id=caller.user_id, limit=limit)

@@ -14,7 +14,7 @@ from ..repository import CatalogueRepository, InteractionRepository
 
 
 @dataclass
-class GalleryDeps:
+class Deps:
     settings: Settings
     catalogue: CatalogueRepository
     interactions: InteractionRepository
@@ -22,11 +22,11 @@ class GalleryDeps:
     pages: PageCache
 
 
-def _deps(request: Request) -> GalleryDeps:
+def _deps(request: Request) -> Deps:
     return request.app.state.gallery
 
 
-Deps = Annotated[GalleryDeps, Depends(_deps)]
+DepsDep = Annotated[Deps, Depends(_deps)]
 ClientIP = Annotated[str, Depends(client_ip)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 Offset = Annotated[int, Query(ge=0)]

@@ -10,7 +10,7 @@ from lumi_shared.identity import CurrentUser, OptionalUser
 
 from .. import service
 from ..domain import GallerySort, InteractionType
-from .deps import ClientIP, Deps, Limit, Offset
+from .deps import ClientIP, DepsDep, Limit, Offset
 
 router = APIRouter(prefix="/api/gallery", tags=["gallery"])
 ModelId = Annotated[str, Field(min_length=1, max_length=128)]
@@ -31,7 +31,7 @@ def _uid(user: Any) -> str | None:
 
 
 @router.get("/models")
-async def list_models(deps: Deps, limit: Limit = 20, offset: Offset = 0,
+async def list_models(deps: DepsDep, limit: Limit = 20, offset: Offset = 0,
                       sortBy: Annotated[GallerySort | None, Query()] = None,  # noqa: N803 (web)
                       sort: Annotated[GallerySort | None, Query()] = None) -> dict:
     chosen = sortBy or sort or GallerySort.LATEST
@@ -41,7 +41,7 @@ async def list_models(deps: Deps, limit: Limit = 20, offset: Offset = 0,
 
 
 @router.post("/models/batch-interactions")
-async def batch_interactions(body: BatchInteractionsRequest, deps: Deps,
+async def batch_interactions(body: BatchInteractionsRequest, deps: DepsDep,
                              user: OptionalUser) -> dict:
     model_ids = list(dict.fromkeys(body.modelIds))
     return ok(await service.batch_interactions(interactions=deps.interactions,
@@ -49,7 +49,7 @@ async def batch_interactions(body: BatchInteractionsRequest, deps: Deps,
 
 
 @router.get("/models/{model_id}")
-async def get_model(model_id: str, deps: Deps, user: OptionalUser, client_ip: ClientIP) -> dict:
+async def get_model(model_id: str, deps: DepsDep, user: OptionalUser, client_ip: ClientIP) -> dict:
     return ok(await service.get_model(
         catalogue=deps.catalogue, directory=deps.directory, model_id=model_id,
         user_id=_uid(user), client_ip=client_ip,
@@ -57,20 +57,20 @@ async def get_model(model_id: str, deps: Deps, user: OptionalUser, client_ip: Cl
 
 
 @router.post("/models/{model_id}/download")
-async def download_model(model_id: str, deps: Deps, user: CurrentUser) -> dict:
+async def download_model(model_id: str, deps: DepsDep, user: CurrentUser) -> dict:
     return ok(await service.count_download(catalogue=deps.catalogue, model_id=model_id,
                                            user_id=user.user_id))
 
 
 @router.get("/models/{model_id}/interactions")
-async def get_interactions(model_id: str, deps: Deps, user: OptionalUser) -> dict:
+async def get_interactions(model_id: str, deps: DepsDep, user: OptionalUser) -> dict:
     return ok(await service.get_interactions(catalogue=deps.catalogue,
                                              interactions=deps.interactions,
                                              model_id=model_id, user_id=_uid(user)))
 
 
 @router.post("/models/{model_id}/interactions")
-async def toggle_interaction(model_id: str, body: InteractionToggle, deps: Deps,
+async def toggle_interaction(model_id: str, body: InteractionToggle, deps: DepsDep,
                              user: CurrentUser) -> dict:
     return ok(await service.toggle_interaction(catalogue=deps.catalogue,
                                                interactions=deps.interactions,

@@ -10,12 +10,12 @@ from lumi_shared.identity import CurrentUser
 
 from .. import service
 from ..domain import InteractionType
-from .deps import Deps, Limit, Offset
+from .deps import DepsDep, Limit, Offset
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 
 
-async def _list(deps: Deps, user: CurrentUser, kind: InteractionType, offset: int,
+async def _list(deps: DepsDep, user: CurrentUser, kind: InteractionType, offset: int,
                 limit: int) -> dict:
     return ok(await service.list_user_models(
         catalogue=deps.catalogue, interactions=deps.interactions, directory=deps.directory,
@@ -23,11 +23,11 @@ async def _list(deps: Deps, user: CurrentUser, kind: InteractionType, offset: in
 
 
 @router.get("/favorites")
-async def my_favorites(deps: Deps, user: CurrentUser, limit: Limit = 20,
+async def my_favorites(deps: DepsDep, user: CurrentUser, limit: Limit = 20,
                        offset: Offset = 0) -> dict:
     return await _list(deps, user, InteractionType.FAVORITE, offset, limit)
 
 
 @router.get("/likes")
-async def my_likes(deps: Deps, user: CurrentUser, limit: Limit = 20, offset: Offset = 0) -> dict:
+async def my_likes(deps: DepsDep, user: CurrentUser, limit: Limit = 20, offset: Offset = 0) -> dict:
     return await _list(deps, user, InteractionType.LIKE, offset, limit)
