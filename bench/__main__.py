@@ -5,10 +5,10 @@ import os
 import platform
 import sys
 
-from . import gallery, gateway_overhead, sse_fanout
+from . import gallery, gateway_overhead, slicing, sse_fanout
 
 BENCHES = {"gateway": gateway_overhead.run, "sse": sse_fanout.run,
-           "gallery": gallery.run}
+           "gallery": gallery.run, "slicing": slicing.run}
 
 
 async def main(selected: list[str]) -> None:

@@ -102,7 +102,8 @@ def print_finished(doc: dict[str, Any], now: datetime) -> Change | None:
     if doc["status"] != PrintStatus.PRINTING:
         return None
     return _print_change(doc, {"status": PrintStatus.PRINT_COMPLETE, "printProgress": 100,
-                               "completedAt": now, "timeRemaining": 0, "printerSeenAt": now})
+                               "completedAt": now, "timeRemaining": 0, "printerSeenAt": now,
+                               "layer": doc.get("layerCount") or doc.get("layer")})
 
 
 def print_failed(message: str):

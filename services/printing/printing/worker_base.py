@@ -14,6 +14,7 @@ from typing import Any
 import structlog
 
 from lumi_shared.aggregate import AggregateStore
+from lumi_shared.loop import BackgroundLoop
 
 from .domain import claim, release, renew
 
@@ -33,18 +34,17 @@ class LeasedWorker:
         self.concurrency, self.lease, self.poll = concurrency, lease, poll
         self.running: dict[str, asyncio.Task] = {}
         self.tokens: dict[str, str] = {}
-        self._wake = asyncio.Event()
-        self._loop_task: asyncio.Task | None = None
+        self.loop = BackgroundLoop(self.name, self.tick, interval=poll, run_first=True)
 
     def wake(self) -> None:
-        self._wake.set()
+        self.loop.wake()
 
     def start(self) -> None:
-        if self._loop_task is None:
-            self._loop_task = asyncio.get_running_loop().create_task(self._loop())
+        self.loop.start()
 
     async def stop(self, *, hand_back: bool = True) -> None:
-        tasks = [t for t in (self._loop_task, *self.running.values()) if t]
+        await self.loop.stop()
+        tasks = list(self.running.values())
         for task in tasks:
             task.cancel()
         if tasks:
@@ -53,22 +53,6 @@ class LeasedWorker:
             for job_id, token in list(self.tokens.items()):
                 with contextlib.suppress(Exception):
                     await self.store.mutate({"_id": job_id}, release(token))
-        self._loop_task = None
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning(f"{self.name}_tick_failed", error=f"{type(exc).__name__}: {exc}")
-            try:
-                async with asyncio.timeout(self.poll):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
-            self._wake.clear()
 
     def runnable(self, now: datetime) -> dict[str, Any]:
         return {"status": {"$in": list(self.statuses)},

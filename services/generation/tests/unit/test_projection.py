@@ -140,3 +140,27 @@ def test_print_events_fill_the_print_summary_in_order(apply):
     doc, _ = run(apply, doc, projection.print_status_changed(slicing))
     doc, _ = run(apply, doc, projection.print_submitted(submitted))
     assert (doc["print"]["status"], doc["print"]["progress"]) == ("PRINTING", 75)
+
+
+def test_slice_events_fill_the_model_fields_and_stale_ones_are_dropped(apply):
+    from generation.views import task_view
+    from lumi_shared.contracts import SliceStatusChanged
+
+    doc = selected(apply)
+    doc, _ = run(apply, doc, projection.model_ready(ready(doc, 2)))
+    base = {"model_id": doc["model"]["id"], "user_id": "u1", "task_id": doc["_id"],
+            "slice_task_id": "s1"}
+    processing = SliceStatusChanged(**base, status="PROCESSING", version=2)
+    done = SliceStatusChanged(**base, status="COMPLETED", version=3,
+                              gcode_url="http://files/gcode/m/s1.gcode")
+    doc, _ = run(apply, doc, projection.slice_status_changed(done))
+    doc, change = run(apply, doc, projection.slice_status_changed(processing))
+    assert change is None  # older version of the same slice job
+    other = SliceStatusChanged(**{**base, "model_id": "another"}, status="FAILED", version=9)
+    assert projection.slice_status_changed(other)(doc, NOW) is None
+    printing = PrintStatusChanged(task_id=doc["_id"], user_id="u1", model_id=base["model_id"],
+                                  print_job_id="p1", status="PRINTING", progress=40, version=2)
+    doc, _ = run(apply, doc, projection.print_status_changed(printing))
+    model = task_view(doc)["model"]
+    assert (model["sliceTaskId"], model["sliceStatus"], model["gcodeUrl"], model["printStatus"]) \
+        == ("s1", "COMPLETED", "http://files/gcode/m/s1.gcode", "PRINTING")
