@@ -8,6 +8,8 @@ from fastapi import APIRouter
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from lumi_shared.contracts import asyncapi
+
 from . import openapi
 
 if TYPE_CHECKING:
@@ -27,6 +29,12 @@ def router(deps: "Deps") -> APIRouter:
         return Response(yaml.safe_dump(document, sort_keys=False, allow_unicode=True),
                         media_type="application/x-yaml",
                         headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"})
+
+    @routes.get("/api/asyncapi", include_in_schema=False)
+    async def asyncapi_json() -> JSONResponse:
+        """Every event contract as an AsyncAPI 3 document (generated from the contracts)."""
+        return JSONResponse(asyncapi.document(), headers={
+            "Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"})
 
     @routes.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
