@@ -18,6 +18,7 @@ from .tasks import (
     ImageCompleted,
     ImageFailed,
     ImageGenerating,
+    ImageRetrying,
     ImageSelected,
     TaskCreated,
     TaskDeleted,
@@ -28,7 +29,7 @@ from .tasks import (
 
 __all__ = [
     "Event", "TaskEvent", "event_class", "registry", "routing_key_for", "uuid7",
-    "TaskCreated", "ImageGenerating", "ImageCompleted", "ImageFailed", "TaskImagesReady",
+    "TaskCreated", "ImageGenerating", "ImageCompleted", "ImageFailed", "ImageRetrying", "TaskImagesReady",
     "TaskImagesRetried",
     "ImageSelected", "TaskFailed", "TaskDeleted",
     "ModelFiles", "ModelGenerating", "ModelProgressed", "ModelReady", "ModelFailed",

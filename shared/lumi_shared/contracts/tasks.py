@@ -54,6 +54,18 @@ class ImageFailed(TaskEvent):
                                 "errorMessage": self.error_message}
 
 
+class ImageRetrying(TaskEvent):
+    """generation -> gateway (SSE): one image attempt failed and the image is tried again."""
+
+    image_id: str
+    index: int
+    retry_count: int
+
+    def sse(self) -> Frame:
+        return "image:retrying", {"imageId": self.image_id, "index": self.index,
+                                  "retryCount": self.retry_count}
+
+
 class TaskImagesReady(TaskEvent):
     """generation -> gateway (SSE): all four images are done; the task awaits selection."""
 

@@ -14,6 +14,7 @@ from lumi_shared.contracts import (
     ImageCompleted,
     ImageFailed,
     ImageGenerating,
+    ImageRetrying,
     TaskFailed,
     TaskImagesReady,
 )
@@ -109,7 +110,9 @@ def retrying(index: int, token: str, retry_count: int, lease: timedelta):
             return None
         job = {**image["job"], "status": JobStatus.RETRYING, "retryCount": retry_count,
                "leaseUntil": now + lease}
-        return Change({f"images.{index}.job": job})
+        event = ImageRetrying(task_id=doc["_id"], user_id=doc["userId"], image_id=image["id"],
+                              index=index, retry_count=retry_count)
+        return Change({f"images.{index}.job": job}, [event])
 
     return apply
 
