@@ -133,6 +133,15 @@ def uvicorn_options(settings: BaseServiceSettings) -> dict[str, Any]:
             "server_header": False, "log_config": None}
 
 
+def run_service(settings_cls: Callable[[], BaseServiceSettings],
+                create_app: Callable[[Any], FastAPI]) -> None:
+    """A service's `lumi-<service>` console script: settings from the environment, logging,
+    the app on its port."""
+    settings = settings_cls()
+    setup_logging(settings)
+    serve(create_app(settings), settings)
+
+
 def serve(app: FastAPI, settings: BaseServiceSettings) -> None:
     """Run one service as its own process (the `lumi-<service>` console script)."""
     uvicorn.run(app, host=settings.HOST, port=settings.PORT, timeout_graceful_shutdown=5,

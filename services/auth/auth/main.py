@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 
 from lumi_shared.messaging import OutboxRelay, ProcessedEvents
-from lumi_shared.service import build_infra, create_service_app, serve, setup_logging
+from lumi_shared.service import build_infra, create_service_app, run_service
 
 from .api import routers
 from .components import Deps
@@ -46,6 +46,4 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
 
 
 def run() -> None:
-    settings = Settings()
-    setup_logging(settings)
-    serve(create_app(settings), settings)
+    run_service(Settings, create_app)

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from lumi_shared.contracts import Event, SessionRevoked
 from lumi_shared.internal import InternalClient
-from lumi_shared.service import build_infra, create_service_app, serve, setup_logging
+from lumi_shared.service import build_infra, create_service_app, run_service
 
 from . import docs, forwarding, sse
 from .config import Settings
@@ -75,6 +75,4 @@ def create_app(settings: Settings | None = None, *, bus: Any = None) -> FastAPI:
 
 
 def run() -> None:
-    settings = Settings()
-    setup_logging(settings)
-    serve(create_app(settings), settings)
+    run_service(Settings, create_app)

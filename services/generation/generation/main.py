@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from lumi_shared.messaging import OutboxRelay, ProcessedEvents
-from lumi_shared.service import build_infra, create_service_app, serve, setup_logging
+from lumi_shared.service import build_infra, create_service_app, run_service
 from lumi_shared.storage import ObjectStorage, create_storage
 
 from .api import internal_router, router
@@ -76,6 +76,4 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
 
 
 def run() -> None:
-    settings = Settings()
-    setup_logging(settings)
-    serve(create_app(settings), settings)
+    run_service(Settings, create_app)

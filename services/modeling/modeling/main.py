@@ -4,7 +4,7 @@ from typing import Any
 
 from lumi_shared.fetch import SafeFetcher
 from lumi_shared.messaging import OutboxRelay, ProcessedEvents
-from lumi_shared.service import build_infra, create_service_app, serve, setup_logging
+from lumi_shared.service import build_infra, create_service_app, run_service
 from lumi_shared.storage import create_storage
 
 from . import api
@@ -57,6 +57,4 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
 
 
 def run() -> None:
-    settings = Settings()
-    setup_logging(settings)
-    serve(create_app(settings), settings)
+    run_service(Settings, create_app)
