@@ -83,6 +83,7 @@ def build(data_dir: Path, port: int = 0, host: str = "127.0.0.1", *,
     common: dict[str, Any] = {
         "LUMI_ENV": "embedded", "LUMI_DATA_DIR": data_dir, "HOST": host,
         "STORAGE_PUBLIC_BASE_URL": f"{public}/files", "RABBITMQ_URL": rabbit_url,
+        "STUDIO_WEBHOOK_URL": f"{public}/api/generation/webhook",  # the provider calls the gateway
         **{f"{name.upper()}_URL": f"http://{host}:{s.getsockname()[1]}" for name, s in sockets.items()},
     }
     system = System(public, data_dir, {}, shared_bus, store)

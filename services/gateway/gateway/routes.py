@@ -42,6 +42,9 @@ ROUTES: list[Route] = [
     _r("/api/credits/**", "auth", L),
     _r("/api/admin/credits/**", "auth", L),
     _r("/api/tasks/**", "generation", L),
+    _r("/api/oc-apps/**", "generation"),
+    _r("/api/anime-generation/**", "generation", L),
+    _r("/api/generation/**", "generation"),  # status of public generations; signed webhook
     _r("/api/tasks", "generation", L),
     _r("/api/users/models", "modeling", L),
     _r("/api/users/my-models", "modeling", L),

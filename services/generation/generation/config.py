@@ -4,8 +4,10 @@ from pydantic import model_validator
 
 from lumi_shared.settings import BaseServiceSettings
 
+from .studio.config import StudioSettings
 
-class Settings(BaseServiceSettings):
+
+class Settings(StudioSettings, BaseServiceSettings):
     SERVICE_NAME: str = "generation"
     PORT: int = 8002
 

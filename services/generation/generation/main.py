@@ -22,6 +22,8 @@ from .providers import (
     create_prompt_writer,
 )
 from .repository import MongoTaskRepository
+from .studio import COLLECTION as STUDIO_COLLECTION
+from .studio import build_studio
 from .sweeper import Sweeper
 from .worker import ImageWorker
 
@@ -41,11 +43,13 @@ class Deps:
 def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any = None,
                storage: ObjectStorage | None = None, image_provider: ImageProvider | None = None,
                llm: PromptWriter | None = None, fetcher: GuardedFetcher | None = None,
-               clock: Callable[[], datetime] = utcnow_ms):
+               clock: Callable[[], datetime] = utcnow_ms, studio: dict[str, Any] | None = None):
+    """`studio`: overrides for `build_studio` (provider, credits_transport, fetchers)."""
     settings = settings or Settings()
     infra = build_infra(settings, mongo=mongo, bus=bus)
     tasks = infra.db["tasks"]
-    relay = OutboxRelay(infra.bus, [tasks], interval=settings.OUTBOX_POLL_INTERVAL)
+    relay = OutboxRelay(infra.bus, [tasks, infra.db[STUDIO_COLLECTION]],
+                        interval=settings.OUTBOX_POLL_INTERVAL)
     repo = MongoTaskRepository(tasks, on_outbox=relay.kick, clock=clock)
     storage = storage or create_storage(settings)
     fetcher = fetcher or create_fetcher(settings)
@@ -56,22 +60,28 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
     sweeper = Sweeper(repo=repo, storage=storage, settings=settings)
     processed = ProcessedEvents(infra.db["processed_events"])
     deps = Deps(settings, repo, storage, relay, worker, sweeper)
+    studio_parts = build_studio(settings, infra.db, storage=storage, on_outbox=relay.kick,
+                                clock=clock, **(studio or {}))
 
     async def close_providers() -> None:
         for closable in (image_provider, llm, fetcher):
             await closable.aclose()
+        await studio_parts.close()
 
     app = create_service_app(
         infra=infra, title="Lumi generation",
         description="Generation tasks: prompt variants, four images, selection, task view.",
-        routers=[router, internal_router],
+        routers=[router, internal_router, *studio_parts.routers],
         subscriptions=subscriptions(deps, processed),
         relay=relay,
-        startup=[repo.ensure_indexes, processed.ensure_indexes, sweeper.start],
-        shutdown=[sweeper.stop, close_providers],
+        startup=[repo.ensure_indexes, processed.ensure_indexes, sweeper.start,
+                 studio_parts.studio.repo.ensure_indexes, studio_parts.reconciler.start],
+        shutdown=[sweeper.stop, studio_parts.reconciler.stop, close_providers],
         ready_checks={"storage": storage.ping},
     )
     app.state.generation = deps
+    app.state.studio = studio_parts.studio
+    app.state.studio_reconciler = studio_parts.reconciler
     return app
 
 
