@@ -60,8 +60,9 @@ async def list_tasks(user: CurrentUser, repo: Repo,
 
 
 @router.post("", status_code=201)
-async def create_task(body: TaskCreate, user: CurrentUser, repo: Repo):
-    task = await service.create_task(repo=repo, user_id=user.user_id, prompt=body.prompt)
+async def create_task(body: TaskCreate, user: CurrentUser, repo: Repo, request: Request):
+    task = await service.create_task(repo=repo, user_id=user.user_id, prompt=body.prompt,
+                                     limits=request.app.state.generation_limits)
     return JSONResponse(ok(task), status_code=201)
 
 

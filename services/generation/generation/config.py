@@ -47,6 +47,9 @@ class Settings(StudioSettings, BaseServiceSettings):
     SIMULATED_IMAGE_FAILURE_RATE: float = 0.0
     SIMULATED_LLM_LATENCY: float = 0.05
 
+    GENERATION_MAX_IN_FLIGHT: int = 5  # per user, tasks and studio generations; 0 = off
+    GENERATION_RATE_PER_MINUTE: int = 20  # per user, sliding window
+
     SWEEP_INTERVAL: float = 30.0
     IMAGE_LEASE: float = 0.0  # 0 = IMAGE_DEADLINE + 60 s; the worker renews it every third
     SWEEP_RECOVERIES: int = 3  # times a task's dead images are handed back before they fail

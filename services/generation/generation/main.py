@@ -13,6 +13,8 @@ from .api import internal_router, router
 from .config import Settings
 from .consumers import subscriptions
 from .domain.clock import utcnow_ms
+from .domain.enums import IMAGE_ACTIVE_STATUSES
+from .limits import GenerationLimits, tasks_in_flight
 from .providers import (
     GuardedFetcher,
     ImageProvider,
@@ -62,6 +64,13 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
     deps = Deps(settings, repo, storage, relay, worker, sweeper)
     studio_parts = build_studio(settings, infra.db, storage=storage, on_outbox=relay.kick,
                                 clock=clock, **(studio or {}))
+    limits = GenerationLimits(
+        infra.db["generation_slots"], infra.db["rate_limits"],
+        max_in_flight=settings.GENERATION_MAX_IN_FLIGHT,
+        per_minute=settings.GENERATION_RATE_PER_MINUTE,
+        in_flight=[tasks_in_flight(tasks, IMAGE_ACTIVE_STATUSES),
+                   studio_parts.studio.repo.in_flight_ids])
+    studio_parts.studio.limits = limits
 
     async def close_providers() -> None:
         for closable in (image_provider, llm, fetcher):
@@ -75,12 +84,14 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
         subscriptions=subscriptions(deps, processed),
         relay=relay,
         startup=[repo.ensure_indexes, processed.ensure_indexes, sweeper.start,
-                 studio_parts.studio.repo.ensure_indexes, studio_parts.reconciler.start],
+                 studio_parts.studio.repo.ensure_indexes, limits.ensure_indexes,
+                 studio_parts.reconciler.start],
         shutdown=[sweeper.stop, studio_parts.reconciler.stop, close_providers],
         ready_checks={"storage": storage.ping},
     )
     app.state.generation = deps
     app.state.studio = studio_parts.studio
+    app.state.generation_limits = limits
     app.state.studio_reconciler = studio_parts.reconciler
     return app
 

@@ -17,9 +17,12 @@ log = structlog.get_logger("lumi.generation")
 TASK_NOT_FOUND = "Task not found"
 
 
-async def create_task(*, repo: TaskRepository, user_id: str, prompt: Any) -> dict[str, Any]:
+async def create_task(*, repo: TaskRepository, user_id: str, prompt: Any,
+                      limits: Any = None) -> dict[str, Any]:
     text = tasks.clean_prompt(prompt)
     doc, event = tasks.new_task(user_id, text, repo.clock())
+    if limits is not None:
+        await limits.admit(user_id, doc["_id"])
     await repo.insert(doc, event)
     log.info("task_created", task_id=doc["_id"], user_id=user_id, prompt_length=len(text))
     return task_view(doc)

@@ -3,6 +3,7 @@ in-process store and bus, a fake provider, and result downloads served by a fake
 
 import io
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -142,16 +143,17 @@ def studio_settings(tmp_path) -> Settings:
                     STORAGE_PUBLIC_BASE_URL="http://files.test/files", STUDIO_PROVIDER="kie",
                     KIE_API_KEY="test-key", STUDIO_RESULT_HOSTS=CDN,
                     STUDIO_WEBHOOK_SECRET=SECRET, STUDIO_RECONCILE_INTERVAL=3600,
-                    OUTBOX_POLL_INTERVAL=3600)
+                    OUTBOX_POLL_INTERVAL=3600, GENERATION_MAX_IN_FLIGHT=0,
+                    GENERATION_RATE_PER_MINUTE=0)
 
 
-@pytest.fixture
-async def studio(studio_settings, clock) -> AsyncIterator[Studio]:
+@asynccontextmanager
+async def open_studio(settings: Settings, clock: Any) -> AsyncIterator[Studio]:
     bus, store, provider = InMemoryBus(retry_base_delay=0.0), InMemoryClient(), FakeProvider()
     await bus.start()
     auth = auth_app(AuthSettings(LUMI_ENV="test", STARTING_CREDITS=10, OUTBOX_POLL_INTERVAL=3600),
                     mongo=store, bus=bus)
-    app = create_app(studio_settings, mongo=store, bus=bus, clock=clock, studio={
+    app = create_app(settings, mongo=store, bus=bus, clock=clock, studio={
         "provider": provider, "credits_transport": httpx.ASGITransport(app=auth),
         "result_fetcher": cdn_fetcher(), "reference_fetcher": cdn_fetcher()})
     try:
@@ -159,3 +161,17 @@ async def studio(studio_settings, clock) -> AsyncIterator[Studio]:
             yield Studio(gen_client, auth_client, app, auth, bus, provider)
     finally:
         await bus.stop()
+
+
+@pytest.fixture
+async def studio(studio_settings, clock) -> AsyncIterator[Studio]:
+    async with open_studio(studio_settings, clock) as opened:
+        yield opened
+
+
+@pytest.fixture
+def studio_with(studio_settings, clock):
+    """`async with studio_with(**setting_updates) as studio:`"""
+    def factory(**updates: Any):
+        return open_studio(studio_settings.model_copy(update=updates), clock)
+    return factory
