@@ -36,16 +36,30 @@ def build_relief(image: Image.Image, *, resolution: int, size_mm: float, base_mm
     return heights, mesh
 
 
+DISPLAY_HALF_EXTENT = 1.0  # display formats span about +-1 unit, like the AI provider's models
+
+
+def display_frame(vertices_mm: np.ndarray) -> np.ndarray:
+    """Z-up millimetres (print frame) -> Y-up display units: centred on the origin, the
+    longest side spanning 2 * DISPLAY_HALF_EXTENT (viewers with a fixed camera show it whole).
+    A proper rotation (det +1), so winding and outward normals are kept."""
+    yup = np.column_stack([vertices_mm[:, 0], vertices_mm[:, 2], -vertices_mm[:, 1]])
+    centre = (yup.max(axis=0) + yup.min(axis=0)) / 2
+    extent = float(np.ptp(yup, axis=0).max()) or 1.0
+    return (yup - centre) * (2 * DISPLAY_HALF_EXTENT / extent)
+
+
 def relief_obj_files(mesh: Mesh, texture: Image.Image) -> dict[str, bytes]:
-    return {"model.obj": write_obj(mesh.vertices, mesh.faces, mesh.uvs),
+    """OBJ (display units) + MTL + texture; the STL stays in millimetres for printing."""
+    return {"model.obj": write_obj(display_frame(mesh.vertices), mesh.faces, mesh.uvs),
             "material.mtl": write_mtl("material.png"),
             "material.png": png_bytes(texture)}
 
 
 def relief_glb(mesh: Mesh, texture_png: bytes) -> bytes:
-    metres = mesh.vertices / 1000.0  # glTF units are metres; OBJ/STL stay in millimetres
+    display = display_frame(mesh.vertices)
     gl_uvs = np.column_stack([mesh.uvs[:, 0], 1.0 - mesh.uvs[:, 1]])
-    return write_glb(metres, mesh.faces, normals=vertex_normals(mesh.vertices, mesh.faces),
+    return write_glb(display, mesh.faces, normals=vertex_normals(display, mesh.faces),
                      uvs=gl_uvs, texture=texture_png)
 
 
@@ -95,5 +109,5 @@ def complete_from_obj(model: GeneratedModel, *, print_size_mm: float) -> Generat
     return model
 
 
-__all__ = ["open_image", "build_relief", "relief_obj_files", "relief_glb", "relief_preview",
+__all__ = ["open_image", "display_frame", "build_relief", "relief_obj_files", "relief_glb", "relief_preview",
            "complete_from_obj", "texture_image", "write_stl"]

@@ -13,7 +13,9 @@ class Settings(BaseServiceSettings):
 
     MODEL_PROVIDER: Literal["simulated", "hunyuan"] = "simulated"
     MODEL_DEFAULT_VISIBILITY: Literal["PUBLIC", "PRIVATE"] = "PUBLIC"
-    MODEL_DEFAULT_FORMAT: Literal["GLB", "OBJ", "STL"] = "GLB"
+    # The file every client renders as `modelUrl`: OBJ (+ mtlUrl, textureUrl) is what both old
+    # backends served and what the mobile app's OBJ-only viewer reads; glbUrl/stlUrl always ride along.
+    MODEL_DEFAULT_FORMAT: Literal["GLB", "OBJ", "STL"] = "OBJ"
 
     # Jobs: attempts (claims) per run, backoff between attempts, time limits, worker pool.
     MODEL_MAX_ATTEMPTS: int = 3

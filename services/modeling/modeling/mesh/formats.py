@@ -16,7 +16,7 @@ def write_obj(vertices: np.ndarray, faces: np.ndarray, uvs: np.ndarray | None = 
     if mtl_name:
         out.write(f"mtllib {mtl_name}\n")
     out.write("o model\n")
-    np.savetxt(out, vertices, fmt="v %.4f %.4f %.4f")
+    np.savetxt(out, vertices, fmt="v %.6f %.6f %.6f")
     one_based = np.asarray(faces, dtype=np.int64) + 1
     if uvs is not None:
         np.savetxt(out, uvs, fmt="vt %.5f %.5f")

@@ -102,8 +102,12 @@ async def test_a_model_object_carries_every_entity_field(client, create_model):
     assert expected <= set(item)
     assert item["id"] == model_id and item["source"] == "AI_GENERATED"
     assert item["generationJob"] == {"status": "COMPLETED", "progress": 100, "retryCount": 0}
-    # issue 13: files sit under an unguessable per-model key, not next to the model id
-    assert re.search(rf"/models/{model_id}/[A-Za-z0-9_-]{{22}}/model\.glb$", item["modelUrl"])
+    # issue 13: files sit under an unguessable per-model key, not next to the model id;
+    # the OBJ is what the mobile app's OBJ-only viewer reads; GLB and STL ride along
+    assert re.search(rf"/models/{model_id}/[A-Za-z0-9_-]{{22}}/model\.obj$", item["modelUrl"])
+    assert item["format"] == "OBJ"
+    assert item["mtlUrl"].endswith("/material.mtl") and item["textureUrl"].endswith("/material.png")
+    assert item["glbUrl"].endswith("/model.glb") and item["stlUrl"].endswith("/model.stl")
     assert item["createdAt"].endswith("Z") and item["completedAt"].endswith("Z")
 
 

@@ -66,7 +66,7 @@ async def test_image_selected_with_hunyuan_ends_in_model_ready(
     sent = base64.b64decode(tencent["submitted"][0]["ImageBase64"])
     assert sent == make_png()  # the selected image, read from our storage
     assert ready.files.face_count == 4 and ready.files.vertex_count == 4
-    assert ready.files.format == "GLB" and ready.files.obj_url.endswith("/model.obj")
+    assert ready.files.format == "OBJ" and ready.files.obj_url.endswith("/model.obj")
     assert ready.files.mtl_url is None and ready.files.stl_url.endswith("/model.stl")
     assert ready.files.preview_image_url is None
     assert any((storage.root / "models" / event.model_id).glob("*/model.glb"))  # keyed folder

@@ -26,7 +26,7 @@ async def test_image_selected_leads_to_model_ready_with_stored_files(
 
     assert ready.task_id == event.task_id and ready.user_id == event.user_id
     files = ready.files
-    assert files.format == "GLB" and files.model_url == files.glb_url
+    assert files.format == "OBJ" and files.model_url == files.obj_url  # the default setting
     doc = await models.find_one({"_id": event.model_id})
     # issue 13: the files sit under the model's unguessable key
     base = f"{storage.public_base_url}/models/{event.model_id}/{doc['file_key']}/"
@@ -35,8 +35,8 @@ async def test_image_selected_leads_to_model_ready_with_stored_files(
     assert files.texture_url == base + "material.png"
     assert files.preview_image_url == base + "preview.png"
     assert files.face_count > 1000 and files.vertex_count > 500
-    glb = await storage.get(_key(ready, "model.glb"))
-    assert files.file_size == len(glb)
+    obj = await storage.get(_key(ready, "model.obj"))
+    assert files.file_size == len(obj)
     assert ready.name == "A small red robot holding a..." and len(ready.name) <= 30
     assert ready.visibility == "PUBLIC" and ready.published_at is not None
 
@@ -89,8 +89,17 @@ async def test_stored_obj_stl_and_glb_are_closed_solids_with_positive_volume(
     obj_text = (folder / "model.obj").read_text()
     assert obj_text.count("\nf ") + obj_text.startswith("f ") == len(faces)
     assert "map_Kd material.png" in (folder / "material.mtl").read_text()
-    assert np.isclose(report.volume, trimesh.load(folder / "model.obj", force="mesh").volume,
-                      rtol=1e-3)
+    # display formats: Y-up, centred, longest side 2 units (about +-1); the STL stays in mm
+    stl_extent = np.ptp(vertices, axis=0)
+    assert np.isclose(stl_extent.max(), 80.0)
+    scale = 2.0 / stl_extent.max()
+    for name in ("model.obj", "model.glb"):
+        shown = trimesh.load(folder / name, force="mesh")
+        lo, hi = shown.bounds
+        assert np.isclose((hi - lo).max(), 2.0, atol=1e-3), name
+        assert np.allclose((hi + lo) / 2, 0, atol=1e-3), name
+        assert np.isclose(hi[1] - lo[1], stl_extent[2] * scale, atol=1e-3), name  # z-up -> y-up
+        assert np.isclose(shown.volume, report.volume * scale ** 3, rtol=1e-3), name
 
 
 async def test_a_duplicated_image_selected_never_creates_a_second_model(

@@ -8,7 +8,13 @@ import pytest
 import trimesh
 from PIL import Image
 
-from modeling.artifacts import build_relief, complete_from_obj, relief_glb, relief_obj_files
+from modeling.artifacts import (
+    build_relief,
+    complete_from_obj,
+    display_frame,
+    relief_glb,
+    relief_obj_files,
+)
 from modeling.mesh import check_mesh, height_field, relief_mesh
 from modeling.mesh.formats import read_stl, write_obj, write_stl
 from modeling.mesh.glb import BIN_CHUNK, JSON_CHUNK, read_accessor, read_glb, write_glb
@@ -80,11 +86,12 @@ def test_obj_and_stl_load_in_trimesh_as_watertight_solids(image, tmp_path):
     files["model.stl"] = write_stl(mesh.vertices, mesh.faces)
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
-    for name in ("model.obj", "model.stl"):
+    scale = 2.0 / np.ptp(mesh.vertices, axis=0).max()  # the OBJ is in display units
+    for name, factor in (("model.obj", scale ** 3), ("model.stl", 1.0)):
         loaded = trimesh.load(tmp_path / name, force="mesh")
         assert loaded.is_watertight and loaded.is_winding_consistent
-        assert loaded.volume == pytest.approx(check_mesh(mesh.vertices, mesh.faces).volume,
-                                              rel=1e-3)
+        assert loaded.volume == pytest.approx(
+            check_mesh(mesh.vertices, mesh.faces).volume * factor, rel=1e-3)
         assert len(loaded.faces) == mesh.face_count
 
 
@@ -117,7 +124,9 @@ def test_the_glb_has_a_valid_header_chunks_and_accessors(image):
     uvs = read_accessor(doc, binary, primitive["attributes"]["TEXCOORD_0"])
     indices = read_accessor(doc, binary, primitive["indices"]).reshape(-1, 3)
     assert len(positions) == mesh.vertex_count and len(indices) == mesh.face_count
-    assert np.allclose(positions, mesh.vertices / 1000, atol=1e-6)
+    assert np.allclose(positions, display_frame(mesh.vertices), atol=1e-6)
+    assert np.isclose(np.ptp(positions, axis=0).max(), 2.0) and np.allclose(
+        positions.max(axis=0) + positions.min(axis=0), 0, atol=1e-6)
     assert np.allclose(np.linalg.norm(normals, axis=1), 1, atol=1e-5)
     assert uvs.min() >= 0 and uvs.max() <= 1
     acc = doc["accessors"][primitive["attributes"]["POSITION"]]
