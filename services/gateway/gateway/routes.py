@@ -39,6 +39,7 @@ ROUTES: list[Route] = [
     _r("/api/auth/**", "auth"),
     _r("/api/users/update", "auth", L),
     _r("/api/users/modify-password", "auth", L),
+    _r("/api/users/*", "auth", L, "GET"),  # public profile card; literal /api/users/x win
     _r("/api/credits/**", "auth", L),
     _r("/api/admin/credits/**", "auth", L),
     _r("/api/tasks/**", "generation", L),

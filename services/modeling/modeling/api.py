@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -13,7 +13,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from lumi_shared.http import ok
+from lumi_shared.http import ok, ok_array
 from lumi_shared.identity import CurrentUser, ServiceCaller
 from lumi_shared.text import CONTROL_MESSAGE, has_control
 
@@ -108,11 +108,11 @@ async def my_models_page(user: CurrentUser, deps: DepsDep, params: ListDep) -> d
 
 
 @router.get("/api/users/my-models")
-async def my_models(user: CurrentUser, deps: DepsDep, params: ListDep) -> dict:
-    """Same items as /api/users/models. The old backend answered a bare array, but the
-    mobile app (its only caller) reads `{items, total}`, so that is the shape we answer."""
-    page = await _list(user.user_id, deps, params)
-    return ok({"items": page["items"], "total": page["total"]})
+async def my_models(user: CurrentUser, deps: DepsDep, params: ListDep,
+                    response: Response) -> dict:
+    """Same items as /api/users/models, as the old backend's bare array at `data` (the mobile
+    app takes an array or `{items}`); the total is in `X-Total-Count`."""
+    return ok_array(response, await _list(user.user_id, deps, params))
 
 
 @router.patch("/api/models/{model_id}")

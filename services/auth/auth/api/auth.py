@@ -29,11 +29,13 @@ async def send_code(body: SendCodeBody, deps: DepsDep, ip: ClientIP) -> dict[str
 
 
 async def _sign_in(body: CodeBody, deps: DepsDep, response: Response,
-                   previous: str | None, ip: str) -> dict[str, Any]:
+                   previous: str | None, ip: str, *, registering: bool = False,
+                   after_register: bool = False) -> dict[str, Any]:
     repos = deps.repos
     await code_cases.check_code(codes=repos.codes, limiter=repos.limiter, settings=deps.settings,
                                 clock=deps.clock, email=body.email, code=body.code,
-                                purposes=SIGN_IN_PURPOSES, client_ip=ip)
+                                purposes=SIGN_IN_PURPOSES, client_ip=ip, registering=registering,
+                                after_register=after_register)
     signed = await session_cases.start_session(
         users=repos.users, sessions=repos.sessions, credits=repos.credits,
         settings=deps.settings, clock=deps.clock, email=body.email, previous_token=previous)
@@ -48,7 +50,8 @@ async def _sign_in(body: CodeBody, deps: DepsDep, response: Response,
 @router.post("/login")
 async def login(body: CodeBody, deps: DepsDep, response: Response,
                 previous: PresentedToken, ip: ClientIP) -> dict[str, Any]:
-    return await _sign_in(body, deps, response, previous, ip)
+    """Also accepts, once, the code a registration of the same address just used."""
+    return await _sign_in(body, deps, response, previous, ip, after_register=True)
 
 
 @router.post("/verify-code")
@@ -61,8 +64,9 @@ async def verify_code(body: CodeBody, deps: DepsDep, response: Response,
 @router.post("/register")
 async def register(body: CodeBody, deps: DepsDep, response: Response,
                    previous: PresentedToken, ip: ClientIP) -> dict[str, Any]:
-    """Same as login: the account is created by the first successful code check."""
-    return await _sign_in(body, deps, response, previous, ip)
+    """Same as login (the account is created by the first successful code check), but the
+    code stays good for one login of the same address: the mobile app logs in right after."""
+    return await _sign_in(body, deps, response, previous, ip, registering=True)
 
 
 @router.get("/me")

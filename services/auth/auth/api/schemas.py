@@ -106,6 +106,18 @@ def public_user(profile: Profile) -> dict[str, Any]:
             "lastLoginAt": iso(user.last_login_at), "stats": profile.stats}
 
 
+CARD_STATS = ("publicModels", "totalLikes", "totalFavorites", "totalViews", "totalDownloads")
+
+
+def card_user(profile: Profile) -> dict[str, Any]:
+    """The public profile card anyone signed in may see: no e-mail, nothing derived from it,
+    and only counters about public models."""
+    user = profile.user
+    return {"id": user.id, "name": user.public_name, "nickName": user.nick_name,
+            "avatar": user.avatar, "createdAt": iso(user.created_at),
+            "stats": {k: int(profile.stats.get(k, 0)) for k in CARD_STATS}}
+
+
 def summary_user(user: User) -> dict[str, Any]:
     return {"id": user.id, "name": user.public_name, "avatar": user.avatar}
 

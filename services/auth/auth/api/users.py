@@ -2,15 +2,16 @@
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
+from lumi_shared.errors import NotFound
 from lumi_shared.http import ok
 from lumi_shared.identity import CurrentUser
 
 from ..service.credits import get_wallet
 from ..service.users import load_profile, update_profile
 from .deps import DepsDep
-from .schemas import UpdateProfileBody, ledger_entry, public_user
+from .schemas import UpdateProfileBody, card_user, ledger_entry, public_user
 
 router = APIRouter(tags=["users"])
 
@@ -30,3 +31,14 @@ async def my_credits(caller: CurrentUser, deps: DepsDep,
     wallet = await get_wallet(credits=deps.repos.credits, settings=deps.settings,
                               clock=deps.clock, user_id=caller.user_id, limit=limit)
     return ok({"balance": wallet.balance, "entries": [ledger_entry(e) for e in wallet.entries]})
+
+
+@router.get("/api/users/{user_id}")
+async def user_card(caller: CurrentUser, deps: DepsDep,
+                    user_id: str = Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")) -> dict[str, Any]:
+    """Public profile card of any user (FY `GET /api/users/:id`, which needed a login)."""
+    profile = await load_profile(users=deps.repos.users, stats=deps.stats,
+                                 settings=deps.settings, user_id=user_id)
+    if profile is None:
+        raise NotFound("User not found")
+    return ok({"user": card_user(profile)})

@@ -26,6 +26,7 @@ class StoredCode:
     sent_at: datetime
     expires_at: datetime
     used: bool
+    followup: bool = False  # used by a registration; one login by the same address may follow
 
 
 class CodeRepository(Protocol):
@@ -33,7 +34,9 @@ class CodeRepository(Protocol):
     async def replace(self, code: StoredCode, cooldown: timedelta) -> bool: ...
     async def count_failure(self, email: str, code_id: str, max_attempts: int) -> bool: ...
     async def consume(self, email: str, code_id: str, max_attempts: int,
-                      now: datetime) -> bool: ...
+                      now: datetime, *, followup: bool = False) -> bool: ...
+    async def consume_followup(self, email: str, code_id: str, max_attempts: int,
+                               now: datetime) -> bool: ...
 
 
 class MongoCodeRepository:
@@ -67,18 +70,28 @@ class MongoCodeRepository:
     async def count_failure(self, email: str, code_id: str, max_attempts: int) -> bool:
         """Count one wrong guess; False when the code was already burned (or replaced)."""
         doc = await self.collection.find_one_and_update(
-            {"_id": email, "code_id": code_id, "used": False,
+            {"_id": email, "code_id": code_id, "$or": [{"used": False}, {"followup": True}],
              "attempts": {"$lt": max_attempts}},
             {"$inc": {"attempts": 1}}, return_document=ReturnDocument.AFTER)
         return doc is not None
 
     async def consume(self, email: str, code_id: str, max_attempts: int,
-                      now: datetime) -> bool:
-        """Mark the code used; exactly one caller can win, and never a burned or expired code."""
+                      now: datetime, *, followup: bool = False) -> bool:
+        """Mark the code used; exactly one caller can win, and never a burned or expired code.
+        `followup` leaves it good for exactly one more sign-in (register, then login)."""
         doc = await self.collection.find_one_and_update(
             {"_id": email, "code_id": code_id, "used": False,
              "attempts": {"$lt": max_attempts}, "expires_at": {"$gt": now}},
-            {"$set": {"used": True, "used_at": now}})
+            {"$set": {"used": True, "used_at": now, "followup": followup}})
+        return doc is not None
+
+    async def consume_followup(self, email: str, code_id: str, max_attempts: int,
+                               now: datetime) -> bool:
+        """Spend the one sign-in a registration left open (same guards as `consume`)."""
+        doc = await self.collection.find_one_and_update(
+            {"_id": email, "code_id": code_id, "used": True, "followup": True,
+             "attempts": {"$lt": max_attempts}, "expires_at": {"$gt": now}},
+            {"$set": {"followup": False, "followup_used_at": now}})
         return doc is not None
 
 
@@ -86,4 +99,4 @@ def _code(doc: dict[str, Any]) -> StoredCode:
     return StoredCode(email=doc["_id"], code_id=doc["code_id"], code_hash=doc["code_hash"],
                       purpose=CodePurpose(doc["purpose"]), attempts=doc.get("attempts", 0),
                       sent_at=as_utc(doc["sent_at"]), expires_at=as_utc(doc["expires_at"]),
-                      used=bool(doc.get("used")))
+                      used=bool(doc.get("used")), followup=bool(doc.get("followup")))

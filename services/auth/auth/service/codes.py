@@ -66,9 +66,13 @@ async def send_code(*, codes: CodeRepository, limiter: RateLimiter, mail: MailDi
 
 async def check_code(*, codes: CodeRepository, limiter: RateLimiter, settings: Settings,
                      clock: Clock, email: str, code: str,
-                     purposes: Collection[CodePurpose], client_ip: str) -> None:
+                     purposes: Collection[CodePurpose], client_ip: str,
+                     registering: bool = False, after_register: bool = False) -> None:
     """Consume the live code of `email` or raise `InvalidCode` (400).
 
+    The mobile app registers and then logs in with the same code: `registering` leaves the
+    code good for exactly one more sign-in by the same address within its validity, which
+    only a call with `after_register` (login) can spend. Everything else stays single-use.
     Wrong guesses are counted by a conditional `$inc` (attempts < max), so however many
     guesses race, at most CODE_MAX_ATTEMPTS are ever compared against one code.
     """
@@ -78,11 +82,17 @@ async def check_code(*, codes: CodeRepository, limiter: RateLimiter, settings: S
     await limiter.check(failures, opaque_key(email), now, TOO_MANY_FAILURES)
     stored = await codes.get(email)
     max_attempts = settings.CODE_MAX_ATTEMPTS
-    if (stored is None or stored.used or stored.purpose not in purposes
+    followup = stored is not None and stored.used and stored.followup and after_register
+    if (stored is None or (stored.used and not followup) or stored.purpose not in purposes
             or stored.expires_at <= now or stored.attempts >= max_attempts):
         raise InvalidCode(CODE_GONE)
     if code_matches(settings.CODE_HMAC_KEY, email, stored.code_id, code, stored.code_hash):
-        if await codes.consume(email, stored.code_id, max_attempts, now):
+        if followup:
+            spent = await codes.consume_followup(email, stored.code_id, max_attempts, now)
+        else:
+            spent = await codes.consume(email, stored.code_id, max_attempts, now,
+                                        followup=registering)
+        if spent:
             return
         raise InvalidCode(CODE_GONE)
     if not await codes.count_failure(email, stored.code_id, max_attempts):

@@ -23,7 +23,7 @@ class InteractionToggle(BaseModel):
 
 class BatchInteractionsRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    modelIds: list[ModelId] = Field(min_length=1, max_length=50)  # noqa: N815 (wire name)
+    modelIds: list[ModelId] = Field(min_length=1, max_length=100)  # noqa: N815 (wire name)
 
 
 def _uid(user: Any) -> str | None:

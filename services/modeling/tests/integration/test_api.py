@@ -76,11 +76,12 @@ async def test_invalid_list_parameters_are_a_400(client, query):
     assert response.json()["data"]["code"] == "VALIDATION_ERROR"
 
 
-async def test_my_models_answers_items_and_total_for_the_mobile_app(client, create_model):
+async def test_my_models_answers_the_bare_array_of_the_old_backend(client, create_model):
     model_id = await create_model()
-    data = (await client.get("/api/users/my-models", headers=alice_headers())).json()["data"]
-    assert set(data) == {"items", "total"}
-    assert data["total"] == 1 and data["items"][0]["id"] == model_id
+    response = await client.get("/api/users/my-models", headers=alice_headers())
+    data = response.json()["data"]
+    assert isinstance(data, list) and [m["id"] for m in data] == [model_id]
+    assert response.headers["x-total-count"] == "1"
 
 
 async def test_lists_show_only_the_callers_models_and_need_a_user(client, create_model):
