@@ -22,11 +22,9 @@ FAST = {
 FINAL = {"IMAGE_FAILED", "MODEL_FAILED", "COMPLETED", "FAILED", "CANCELLED"}
 
 
-async def login(client: httpx.AsyncClient, data_dir: Path, email: str) -> dict[str, str]:
-    """Log in the way a developer does with `make run`: the code comes from the mail outbox."""
-    sent = await client.post("/api/auth/send-code", json={"email": email, "type": "login"})
-    assert sent.status_code == 200, sent.text
-    # embedded mode: the mail outbox; separate processes (dev profile): auth's JSON log
+async def mailed_code(data_dir: Path, email: str, timeout: float = 10) -> str:
+    """The newest code mailed to `email`: the embedded mail outbox, or auth's JSON log when
+    the services run as separate processes (dev profile)."""
     sources = (data_dir / "mail" / "outbox.jsonl", data_dir / "logs" / "auth.log")
 
     def code() -> str | None:
@@ -38,8 +36,15 @@ async def login(client: httpx.AsyncClient, data_dir: Path, email: str) -> dict[s
                     return re.search(r"\b(\d{6})\b", message["body"]).group(1)
         return None
 
+    return await wait_for(code, timeout)
+
+
+async def login(client: httpx.AsyncClient, data_dir: Path, email: str) -> dict[str, str]:
+    """Log in the way a developer does with `make run`: the code comes from the mail outbox."""
+    sent = await client.post("/api/auth/send-code", json={"email": email, "type": "login"})
+    assert sent.status_code == 200, sent.text
     answer = await client.post("/api/auth/login",
-                               json={"email": email, "code": await wait_for(code, 10)})
+                               json={"email": email, "code": await mailed_code(data_dir, email)})
     assert answer.status_code == 200, answer.text
     client.cookies.clear()  # behave like the web and mobile clients: header-based sessions
     return {"authorization": answer.json()["data"]["token"]}
