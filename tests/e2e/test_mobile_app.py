@@ -6,7 +6,6 @@ import pytest
 
 from lumi_embedded.harness import FINAL, mailed_code, task_when
 from lumi_shared.testing import wait_for
-from printing.config import Settings as PrintingSettings
 from printing.printers.registry import bind_code
 
 pytestmark = pytest.mark.e2e
@@ -107,7 +106,7 @@ async def test_every_mobile_call_gets_the_shape_the_app_reads(embedded):
         products = data(await client.get("/api/devices/products", headers=me))
         assert products["total"] >= 1
         assert {"productId", "productName", "model", "description"} <= set(products["products"][0])
-        code = bind_code(PrintingSettings().PRINTER_BIND_SECRET, "SIM-002")
+        code = bind_code(embedded.apps["printing"].state.settings.PRINTER_BIND_SECRET, "SIM-002")
         bound = data(await client.post("/api/printers", json={"deviceName": "SIM-002",
                                                              "code": code}, headers=me), 201)
         assert bound["message"]
@@ -118,11 +117,15 @@ async def test_every_mobile_call_gets_the_shape_the_app_reads(embedded):
         assert printer["status"] in ("ONLINE", "OFFLINE", "PRINTING", "PAUSED", "ERROR")
         one = data(await client.get(f"/api/printers/{printer['id']}", headers=me))["printer"]
         assert one["deviceName"] == "SIM-002" and one["status"].isupper()
+        data(await client.delete(f"/api/printers/{printer['id']}", headers=me))
+        assert data(await client.get("/api/printers", headers=me))["total"] == 0
+        data(await client.post("/api/printers", json={"deviceName": "SIM-002", "code": code},
+                               headers=me), 201)
+        printer = data(await client.get("/api/printers", headers=me))["printers"][0]
         job = data(await client.post(f"/api/printers/{printer['id']}/jobs",
                                      json={"modelId": model_id, "taskName": "owl"}, headers=me),
                    201)
         assert job["taskId"]
-        data(await client.delete(f"/api/printers/{printer['id']}", headers=me))
         # 6 logout: the token stops working, and a 401 says UNAUTHORIZED
         data(await client.post("/api/auth/logout", json={}, headers=me))
         refused = await client.get("/api/tasks", headers=me)

@@ -37,8 +37,12 @@ class Identities:
             raise Unauthorized()
         # CSRF matters only when the ambient cookie really authenticates the request; a stale
         # cookie is ignored (anonymous), so it must not block e.g. a new login from the app.
+        # Sign-in paths have their own Origin check above: a native app that kept the cookie
+        # register set (no Origin header) must still be able to log in right after.
         if (caller.source is CredentialSource.COOKIE and caller.identity is not None
-                and request.method not in SAFE_METHODS and not self._same_site(request)):
+                and request.method not in SAFE_METHODS
+                and request.url.path.rstrip("/") not in SIGN_IN_PATHS
+                and not self._same_site(request)):
             raise Forbidden("Cross-site request refused")
         return caller
 
