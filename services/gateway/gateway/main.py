@@ -15,6 +15,7 @@ from .config import Settings
 from .cors import EdgeMiddleware, OriginPolicy
 from .files import mount_files
 from .identity import Identities
+from .legacy_health import legacy_health_router
 from .limits import HeaderLimitMiddleware
 from .proxy import Upstreams
 from .routes import ROUTES, RouteTable
@@ -63,7 +64,8 @@ def create_app(settings: Settings | None = None, *, bus: Any = None) -> FastAPI:
         infra.bus.subscribe_broadcast("gateway", deps.on_event)
 
     checks = {name: (lambda n=name: deps.service_ready(n)) for name in settings.service_urls()}
-    routers = [docs.router(deps), sse.router(deps), forwarding.router(deps)]
+    routers = [docs.router(deps), sse.router(deps), forwarding.router(deps),
+               legacy_health_router(broker=infra.bus.ping, services=checks)]
     app = create_service_app(infra=infra, title="Lumi gateway", routers=routers,
                              startup=[subscribe], shutdown=[deps.aclose], ready_checks=checks,
                              docs=False)
