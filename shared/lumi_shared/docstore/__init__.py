@@ -8,7 +8,8 @@ to a folder (one JSON file per database) and TTL indexes are honoured by `purge_
 """
 
 from .client import InMemoryClient, InMemoryDatabase
-from .collection import Cursor, DeleteResult, InMemoryCollection, InsertOneResult, UpdateResult
+from .collection import InMemoryCollection
+from .cursor import Cursor, DeleteResult, InsertOneResult, UpdateResult
 
 __all__ = ["InMemoryClient", "InMemoryDatabase", "InMemoryCollection", "Cursor",
            "InsertOneResult", "UpdateResult", "DeleteResult"]

@@ -1,7 +1,9 @@
 """A collection: documents, unique/partial/TTL indexes, cursors, PyMongo-shaped results.
 
 Every coroutine runs without yielding to the event loop, so each operation is atomic, like a
-single-document write in MongoDB.
+single-document write in MongoDB. Stored documents are immutable: a write stores a new document
+(copy-on-write), so reads hand out `clone`s (containers copied, leaves shared) and the journal
+may encode a stored document later, from another thread.
 """
 
 import copy
@@ -13,6 +15,10 @@ from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from . import plan
+from .cursor import Cursor, DeleteResult, InsertOneResult, UpdateResult
+from .index import Index
+from .plan import clone
 from .query import (
     _MISSING,
     _apply_update,
@@ -23,130 +29,71 @@ from .query import (
     _matches,
     _normalize,
     _project,
-    _sort_docs,
 )
 
 if TYPE_CHECKING:
     from .client import InMemoryDatabase
 
 
-class InsertOneResult:
-    def __init__(self, inserted_id: Any) -> None:
-        self.inserted_id = inserted_id
-        self.acknowledged = True
-
-
-class UpdateResult:
-    def __init__(self, matched: int, modified: int, upserted_id: Any = None) -> None:
-        self.matched_count = matched
-        self.modified_count = modified
-        self.upserted_id = upserted_id
-        self.acknowledged = True
-
-
-class DeleteResult:
-    def __init__(self, deleted: int) -> None:
-        self.deleted_count = deleted
-        self.acknowledged = True
-
-
-class _Index:
-    def __init__(self, keys: list[tuple[str, int]], unique: bool, sparse: bool,
-                 partial: Mapping[str, Any] | None, ttl: int | None, name: str) -> None:
-        self.keys, self.unique, self.sparse, self.partial, self.ttl, self.name = (
-            keys, unique, sparse, partial, ttl, name)
-
-    def key_of(self, doc: dict) -> tuple | None:
-        if self.partial is not None and not _matches(doc, self.partial):
-            return None
-        values = tuple(_get(doc, k) for k, _ in self.keys)
-        if self.sparse and all(v is _MISSING for v in values):
-            return None
-        return tuple(None if v is _MISSING else repr(_normalize(v)) for v in values)
-
-
-class Cursor:
-    def __init__(self, collection: "InMemoryCollection", flt: Mapping[str, Any] | None,
-                 projection: Mapping[str, Any] | None) -> None:
-        self._collection, self._filter, self._projection = collection, flt, projection
-        self._sort: Any = None
-        self._skip = 0
-        self._limit = 0
-        self._items: list[dict] | None = None
-
-    def sort(self, key: Any, direction: int | None = None) -> "Cursor":
-        self._sort = [(key, direction or 1)] if isinstance(key, str) else key
-        return self
-
-    def skip(self, n: int) -> "Cursor":
-        self._skip = n
-        return self
-
-    def limit(self, n: int) -> "Cursor":
-        self._limit = n
-        return self
-
-    def _materialize(self) -> list[dict]:
-        if self._items is None:
-            docs = _sort_docs(self._collection._select(self._filter), self._sort)[self._skip:]
-            if self._limit:
-                docs = docs[: self._limit]
-            self._items = [_project(copy.deepcopy(d), self._projection) for d in docs]
-        return self._items
-
-    async def to_list(self, length: int | None = None) -> list[dict]:
-        items = self._materialize()
-        return items[:length] if length else list(items)
-
-    def __aiter__(self) -> "Cursor":
-        self._iter = iter(self._materialize())
-        return self
-
-    async def __anext__(self) -> dict:
-        try:
-            return next(self._iter)
-        except StopIteration:
-            raise StopAsyncIteration from None
-
-
 class InMemoryCollection:
     def __init__(self, database: "InMemoryDatabase", name: str) -> None:
         self.database, self.name = database, name
         self._docs: dict[Any, dict] = {}
-        self._indexes: dict[str, _Index] = {}
+        self._seqs: dict[Any, int] = {}  # _id -> insertion sequence (ties keep insertion order)
+        self._seq = 0
+        self._indexes: dict[str, Index] = {}
+        self._counts: dict[str, int] = {}  # filter -> count, until the next write
 
     # -- internals (synchronous: each public coroutine is atomic)
 
-    def _select(self, flt: Mapping[str, Any] | None) -> list[dict]:
-        if flt and "_id" in flt and not isinstance(flt["_id"], dict):
-            doc = self._docs.get(_normalize(flt["_id"]))
-            return [doc] if doc is not None and _matches(doc, flt) else []
+    def _select_by_id(self, flt: Mapping[str, Any]) -> list[dict]:
+        doc = self._docs.get(_normalize(flt["_id"]))
+        return [doc] if doc is not None and _matches(doc, flt) else []
+
+    def _scan(self, flt: Mapping[str, Any] | None) -> list[dict]:
         predicate = _compile(flt)
         return [d for d in self._docs.values() if predicate(d)]
+
+    def _select(self, flt: Mapping[str, Any] | None, sort: Any = None, need: int = 0) -> list[dict]:
+        return plan.select(self, flt, sort, need)
 
     def _check_unique(self, doc: dict, ignore_id: Any = _MISSING) -> None:
         if doc["_id"] != ignore_id and doc["_id"] in self._docs:
             raise DuplicateKeyError(f"E11000 duplicate key error collection: {self.name} _id")
         for index in self._indexes.values():
-            if not index.unique:
-                continue
-            key = index.key_of(doc)
-            if key is None:
-                continue
-            for other in self._docs.values():
-                if other["_id"] not in (doc["_id"], ignore_id) and index.key_of(other) == key:
-                    raise DuplicateKeyError(
-                        f"E11000 duplicate key error collection: {self.name} index: {index.name}"
-                    )
+            if index.unique and index.owner(doc) not in (_MISSING, doc["_id"], ignore_id):
+                raise DuplicateKeyError(
+                    f"E11000 duplicate key error collection: {self.name} index: {index.name}")
 
     def _store(self, doc: dict) -> None:
+        old = self._docs.get(doc["_id"])
+        if old is None:
+            self._seq += 1
+            self._seqs[doc["_id"]] = self._seq
+        seq = self._seqs[doc["_id"]]
+        for index in self._indexes.values():
+            if old is not None:
+                index.remove(old, seq)
+            index.add(doc, seq)
         self._docs[doc["_id"]] = doc
-        self.database.client._dirty = True
+        self._changed(doc, doc["_id"])
+
+    def _drop(self, doc_id: Any) -> dict:
+        doc = self._docs.pop(doc_id)
+        seq = self._seqs.pop(doc_id)
+        for index in self._indexes.values():
+            index.remove(doc, seq)
+        self._changed(None, doc_id)
+        return doc
+
+    def _changed(self, doc: dict | None, doc_id: Any) -> None:
+        self._counts.clear()
+        self.database.client._record(self.database.name, self.name, doc, doc_id)
 
     def _update(self, flt: Mapping[str, Any], update: Any, upsert: bool, many: bool,
                 sort: Any = None) -> tuple[UpdateResult, dict | None, dict | None]:
         replacing = not any(k.startswith("$") for k in update)
-        targets = _sort_docs(self._select(flt), sort)
+        targets = self._select(flt, sort, 0 if many else 1)
         if not many:
             targets = targets[:1]
         if not targets:
@@ -166,7 +113,7 @@ class InMemoryCollection:
             return UpdateResult(0, 0, new["_id"]), None, new
         staged: list[tuple[dict, dict]] = []
         for doc in targets:
-            new = copy.deepcopy(doc)
+            new = clone(doc)
             if replacing:
                 new = {"_id": doc["_id"], **copy.deepcopy(update)}
             else:
@@ -190,7 +137,7 @@ class InMemoryCollection:
             keys = [(keys, 1)]
         keys = list(keys)
         name = name or "_".join(f"{k}_{d}" for k, d in keys)
-        index = _Index(keys, unique, sparse, partialFilterExpression, expireAfterSeconds, name)
+        index = Index(keys, unique, sparse, partialFilterExpression, expireAfterSeconds, name)
         if unique:
             seen: set[tuple] = set()
             for doc in self._docs.values():
@@ -199,11 +146,13 @@ class InMemoryCollection:
                     raise DuplicateKeyError(f"cannot build unique index {name}: duplicates")
                 if key is not None:
                     seen.add(key)
+        for doc_id, doc in self._docs.items():
+            index.add(doc, self._seqs[doc_id])
         self._indexes[name] = index
         return name
 
     async def insert_one(self, document: dict, **_: Any) -> InsertOneResult:
-        doc = _normalize(copy.deepcopy(document))
+        doc = _normalize(document)  # a new document: containers rebuilt, leaves immutable
         doc.setdefault("_id", ObjectId())
         self._check_unique(doc)
         self._store(doc)
@@ -215,8 +164,8 @@ class InMemoryCollection:
 
     async def find_one(self, filter: Mapping[str, Any] | None = None, projection: Any = None,
                        *, sort: Any = None, **_: Any) -> dict | None:
-        docs = _sort_docs(self._select(filter), sort)
-        return _project(copy.deepcopy(docs[0]), projection) if docs else None
+        docs = self._select(filter, sort, 1)
+        return clone(_project(docs[0], projection)) if docs else None
 
     def find(self, filter: Mapping[str, Any] | None = None, projection: Any = None, *,
              sort: Any = None, skip: int = 0, limit: int = 0, **_: Any) -> Cursor:
@@ -226,7 +175,11 @@ class InMemoryCollection:
         return cursor.skip(skip).limit(limit)
 
     async def count_documents(self, filter: Mapping[str, Any] | None = None, **_: Any) -> int:
-        return len(self._select(filter))
+        key = repr(filter)
+        found = self._counts.get(key)
+        if found is None:
+            found = self._counts[key] = plan.count(self, filter)
+        return found
 
     async def distinct(self, key: str, filter: Mapping[str, Any] | None = None) -> list[Any]:
         out: list[Any] = []
@@ -255,41 +208,41 @@ class InMemoryCollection:
                                   **_: Any) -> dict | None:
         _, before, after = self._update(filter, update, upsert, many=False, sort=sort)
         doc = after if return_document == ReturnDocument.AFTER else before
-        return _project(copy.deepcopy(doc), projection) if doc is not None else None
+        return clone(_project(doc, projection)) if doc is not None else None
 
     async def find_one_and_delete(self, filter: Mapping[str, Any], projection: Any = None,
                                   *, sort: Any = None, **_: Any) -> dict | None:
-        docs = _sort_docs(self._select(filter), sort)
+        docs = self._select(filter, sort, 1)
         if not docs:
             return None
-        doc = self._docs.pop(docs[0]["_id"])
-        self.database.client._dirty = True
-        return _project(doc, projection)
+        return clone(_project(self._drop(docs[0]["_id"]), projection))
 
     async def delete_one(self, filter: Mapping[str, Any], **_: Any) -> DeleteResult:
-        docs = self._select(filter)[:1]
+        docs = self._select(filter, None, 1)[:1]
         for doc in docs:
-            del self._docs[doc["_id"]]
-        self.database.client._dirty = self.database.client._dirty or bool(docs)
+            self._drop(doc["_id"])
         return DeleteResult(len(docs))
 
     async def delete_many(self, filter: Mapping[str, Any], **_: Any) -> DeleteResult:
         docs = self._select(filter)
         for doc in docs:
-            del self._docs[doc["_id"]]
-        self.database.client._dirty = self.database.client._dirty or bool(docs)
+            self._drop(doc["_id"])
         return DeleteResult(len(docs))
 
     def purge_expired(self, now: datetime) -> int:
         removed = 0
-        for index in self._indexes.values():
+        for index in list(self._indexes.values()):
             if index.ttl is None:
                 continue
-            field = index.keys[0][0]
             limit = now - timedelta(seconds=index.ttl)
-            for doc in list(self._docs.values()):
-                value = _get(doc, field)
-                if isinstance(value, datetime) and value <= limit:
-                    del self._docs[doc["_id"]]
+            if index.ordered and index.keys[0][1] > 0:
+                expired = index.expired(limit)
+            else:
+                field = index.keys[0][0]
+                expired = [d["_id"] for d in self._docs.values()
+                           if isinstance(v := _get(d, field), datetime) and v <= limit]
+            for doc_id in expired:
+                if doc_id in self._docs:
+                    self._drop(doc_id)
                     removed += 1
         return removed
