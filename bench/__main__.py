@@ -5,9 +5,9 @@ import os
 import platform
 import sys
 
-from . import gallery, gateway_overhead, slicing, sse_fanout
+from . import api, gallery, gateway_overhead, slicing, sse_fanout
 
-BENCHES = {"gateway": gateway_overhead.run, "sse": sse_fanout.run,
+BENCHES = {"api": api.run, "gateway": gateway_overhead.run, "sse": sse_fanout.run,
            "gallery": gallery.run, "slicing": slicing.run}
 
 

@@ -57,8 +57,11 @@ def stop_process(process: subprocess.Popen) -> None:
     try:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(10)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
 
 
 async def wait_http(url: str, timeout: float = 30.0) -> None:
@@ -80,11 +83,11 @@ def generator_name() -> str:
 
 
 async def load(name: str, base: str, paths: list[str], *, concurrency: int = 16,
-               seconds: float = 5.0) -> Result:
+               seconds: float = 5.0, headers: dict[str, str] | None = None) -> Result:
     """Closed-loop GETs spread over `paths`: wrk when installed, else an asyncio client."""
     if shutil.which("wrk"):
-        return await _wrk(name, base, paths, concurrency, seconds)
-    return await _asyncio_loop(name, base, paths, concurrency, seconds)
+        return await _wrk(name, base, paths, concurrency, seconds, headers or {})
+    return await _asyncio_loop(name, base, paths, concurrency, seconds, headers=headers or {})
 
 
 def _ms(text: str) -> float:
@@ -94,12 +97,14 @@ def _ms(text: str) -> float:
 
 
 async def _wrk(name: str, base: str, paths: list[str], concurrency: int,
-               seconds: float) -> Result:
+               seconds: float, headers: dict[str, str]) -> Result:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write("paths = {" + ",".join(f'"{p}"' for p in paths) + "}\n"
                      "request = function() return wrk.format('GET', paths[math.random(#paths)]) end\n")
-    command = ["wrk", "-t1", f"-c{concurrency}", f"-d{int(seconds)}s", "--latency",
-               "-s", script.name, base]
+    command = ["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, int(seconds))}s", "--latency",
+               "--timeout", "10s", "-s", script.name, base]
+    for key, value in headers.items():
+        command[1:1] = ["-H", f"{key}: {value}"]
     if shutil.which("taskset"):
         command = ["taskset", "-c", "1", *command]
     proc = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
@@ -114,11 +119,13 @@ async def _wrk(name: str, base: str, paths: list[str], concurrency: int,
 
 
 async def _asyncio_loop(name: str, base: str, paths: list[str], concurrency: int,
-                        seconds: float, warmup: float = 1.0) -> Result:
+                        seconds: float, warmup: float = 1.0,
+                        headers: dict[str, str] | None = None) -> Result:
     latencies: list[float] = []
     errors = 0
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10,
+                                 headers=headers) as client:
         measure_from = time.perf_counter() + warmup
         end = measure_from + seconds
 

@@ -12,4 +12,6 @@ def iso(value: datetime | None) -> str | None:
     """`2025-12-20T10:00:00.000Z`, or None."""
     if value is None:
         return None
-    return as_utc(value).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if value.tzinfo is not UTC:
+        value = as_utc(value)
+    return value.isoformat(timespec="milliseconds")[:-6] + "Z"

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from lumi_shared.errors import ValidationFailed
 from lumi_shared.http import ok
 from lumi_shared.identity import CurrentUser, ServiceCaller
+from lumi_shared.responses import ok_json
 
 from . import service
 from .domain.clock import parse_timestamp
@@ -54,9 +55,9 @@ async def list_tasks(user: CurrentUser, repo: Repo,
         size = page_size or 20
         data = await service.list_tasks(repo=repo, user_id=user.user_id,
                                         offset=((page or 1) - 1) * size, limit=size)
-        return ok({**data, "page": page or 1, "pageSize": size})
-    return ok(await service.list_tasks(repo=repo, user_id=user.user_id, offset=offset or 0,
-                                       limit=limit or 20))
+        return ok_json({**data, "page": page or 1, "pageSize": size})
+    return ok_json(await service.list_tasks(repo=repo, user_id=user.user_id, offset=offset or 0,
+                                            limit=limit or 20))
 
 
 @router.post("", status_code=201)
@@ -69,7 +70,7 @@ async def create_task(body: TaskCreate, user: CurrentUser, repo: Repo, request: 
 @router.get("/{task_id}")
 async def get_task(task_id: str, user: CurrentUser, repo: Repo):
     doc = await service.get_task(repo=repo, user_id=user.user_id, task_id=task_id)
-    return ok(task_view(doc))
+    return ok_json(task_view(doc))
 
 
 @router.get("/{task_id}/status")

@@ -3,10 +3,12 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from lumi_shared.http import ok
 from lumi_shared.identity import CurrentUser, OptionalUser
+from lumi_shared.responses import ok_json
 
 from .. import service
 from ..domain import GallerySort, InteractionType
@@ -33,11 +35,11 @@ def _uid(user: Any) -> str | None:
 @router.get("/models")
 async def list_models(deps: DepsDep, limit: Limit = 20, offset: Offset = 0,
                       sortBy: Annotated[GallerySort | None, Query()] = None,  # noqa: N803 (web)
-                      sort: Annotated[GallerySort | None, Query()] = None) -> dict:
+                      sort: Annotated[GallerySort | None, Query()] = None) -> Response:
     chosen = sortBy or sort or GallerySort.LATEST
-    return ok(await service.browse_models(catalogue=deps.catalogue, directory=deps.directory,
-                                          sort=chosen, offset=offset, limit=limit,
-                                          cache=deps.pages))
+    return ok_json(await service.browse_models(
+        catalogue=deps.catalogue, directory=deps.directory, sort=chosen, offset=offset,
+        limit=limit, cache=deps.pages))
 
 
 @router.post("/models/batch-interactions")
@@ -49,8 +51,9 @@ async def batch_interactions(body: BatchInteractionsRequest, deps: DepsDep,
 
 
 @router.get("/models/{model_id}")
-async def get_model(model_id: str, deps: DepsDep, user: OptionalUser, client_ip: ClientIP) -> dict:
-    return ok(await service.get_model(
+async def get_model(model_id: str, deps: DepsDep, user: OptionalUser,
+                    client_ip: ClientIP) -> Response:
+    return ok_json(await service.get_model(
         catalogue=deps.catalogue, directory=deps.directory, model_id=model_id,
         user_id=_uid(user), client_ip=client_ip,
         view_window_seconds=deps.settings.VIEW_DEDUPE_SECONDS))

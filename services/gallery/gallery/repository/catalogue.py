@@ -42,6 +42,7 @@ class CatalogueRepository(Protocol):
     async def get_many(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]: ...
     async def bump(self, model_id: str, counter: str, delta: int,
                    seq: bool = False) -> dict[str, Any] | None: ...
+    async def viewed_recently(self, model_id: str, viewer: str, window_seconds: int) -> bool: ...
     async def claim_view(self, model_id: str, viewer: str, window_seconds: int) -> bool: ...
     async def set_counter_if_seq(self, model_id: str, counter: str, value: int,
                                  seq: int) -> bool: ...
@@ -147,6 +148,14 @@ class MongoCatalogueRepository:
             {"_id": model_id, "interaction_seq": seq},
             {"$set": {counter: value}, "$inc": {"interaction_seq": 1}})
         return result.matched_count == 1
+
+    async def viewed_recently(self, model_id: str, viewer: str, window_seconds: int) -> bool:
+        """A read: has `viewer` a marker younger than the window (the complement of the
+        re-arm condition of `claim_view`)?"""
+        since = datetime.now(UTC) - timedelta(seconds=window_seconds)
+        marker = await self.views.find_one(
+            {"_id": f"{model_id}:{viewer}", "viewed_at": {"$gt": since}}, {"_id": 1})
+        return marker is not None
 
     async def claim_view(self, model_id: str, viewer: str, window_seconds: int) -> bool:
         """True once per `viewer` and model per window: the marker is inserted, or re-armed when

@@ -54,7 +54,11 @@ async def get_model(*, catalogue: CatalogueRepository, directory: UserDirectory,
                     user_id: str | None, client_ip: str | None,
                     view_window_seconds: int) -> dict[str, Any]:
     doc = await visible_model(catalogue, model_id, user_id)
-    if await catalogue.claim_view(model_id, viewer_key(user_id, client_ip), view_window_seconds):
+    viewer = viewer_key(user_id, client_ip)
+    # A viewer already counted in this window costs one read and no write; only a new viewer
+    # writes, and the atomic claim keeps that exact under concurrent hits.
+    if (not await catalogue.viewed_recently(model_id, viewer, view_window_seconds)
+            and await catalogue.claim_view(model_id, viewer, view_window_seconds)):
         doc = await catalogue.bump(model_id, "view_count", 1) or doc
     return model_item(doc, await owners(directory, [doc]))
 
