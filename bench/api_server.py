@@ -25,7 +25,12 @@ EMAIL = "bench@example.com"
 async def _login(base: str, data_dir: Path) -> tuple[str, str]:
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
         (await client.post("/api/auth/send-code", json={"email": EMAIL})).raise_for_status()
-        outbox = (data_dir / "mail" / "outbox.jsonl").read_text().strip().splitlines()
+        mail = data_dir / "mail" / "outbox.jsonl"
+        for _ in range(300):  # the mail goes out asynchronously (outbox relay)
+            if mail.exists() and mail.stat().st_size:
+                break
+            await asyncio.sleep(0.1)
+        outbox = mail.read_text().strip().splitlines()
         code = re.findall(r"\d{6}", outbox[-1])[0]
         answer = await client.post("/api/auth/login", json={"email": EMAIL, "code": code})
         answer.raise_for_status()
