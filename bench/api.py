@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from .common import generator_name, load, start_process, stop_process, wait_http
+from .common import gallery_behind_gateway, generator_name, load, start_process, stop_process
 
 HEADER = ("| endpoint | mode | N | list cache | conns | req/s | p50 ms | p99 ms | body bytes "
           "| errors |\n|---|---|---|---|---|---|---|---|---|---|")
@@ -75,15 +75,8 @@ async def _embedded(rows: list[str], n: int, cache: str, seconds: float, port: i
 
 
 async def _multi(rows: list[str], n: int, cache: str, seconds: float, port: int) -> None:
-    gallery_port, gateway_port = port + 1, port + 2
-    gallery = start_process(["-m", "bench.servers", "gallery", str(gallery_port), str(n),
-                             "2" if cache == "on" else "0"], cpu=0)
-    gateway = start_process(["-m", "bench.servers", "gateway", str(gateway_port),
-                             f"http://127.0.0.1:{gallery_port}"], cpu=0)
-    base = f"http://127.0.0.1:{gateway_port}"
-    try:
-        await wait_http(f"http://127.0.0.1:{gallery_port}/healthz", timeout=300)
-        await wait_http(f"{base}/healthz")
+    async with gallery_behind_gateway(n, "2" if cache == "on" else "0", port + 1,
+                                      port + 2) as base:
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             page = await client.get("/api/gallery/models", params={"limit": 100})
         ids = [item["id"] for item in page.json()["data"]["items"]]
@@ -91,9 +84,6 @@ async def _multi(rows: list[str], n: int, cache: str, seconds: float, port: int)
             ("GET /api/gallery/models?limit=20", ["/api/gallery/models?limit=20"], {}),
             ("GET /api/gallery/models/{id}", [f"/api/gallery/models/{i}" for i in ids], {}),
         ], "multi-process", n, cache, seconds)
-    finally:
-        stop_process(gateway)
-        stop_process(gallery)
 
 
 async def run() -> str:

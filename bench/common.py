@@ -1,6 +1,7 @@
 """Load generation and process helpers shared by the benchmarks."""
 
 import asyncio
+import contextlib
 import os
 import random
 import re
@@ -75,6 +76,25 @@ async def wait_http(url: str, timeout: float = 30.0) -> None:
                 pass
             await asyncio.sleep(0.1)
     raise RuntimeError(f"{url} did not come up")
+
+
+@contextlib.asynccontextmanager
+async def gallery_behind_gateway(models: int, cache_seconds: str, gallery_port: int = 0,
+                                 gateway_port: int = 0):
+    """A seeded gallery process and a gateway process in front of it, both on core 0;
+    yields the gateway's base URL."""
+    gallery_port, gateway_port = gallery_port or free_port(), gateway_port or free_port()
+    gallery = start_process(["-m", "bench.servers", "gallery", str(gallery_port), str(models),
+                             cache_seconds], cpu=0)
+    gateway = start_process(["-m", "bench.servers", "gateway", str(gateway_port),
+                             f"http://127.0.0.1:{gallery_port}"], cpu=0)
+    try:
+        await wait_http(f"http://127.0.0.1:{gallery_port}/healthz", timeout=300)
+        await wait_http(f"http://127.0.0.1:{gateway_port}/healthz")
+        yield f"http://127.0.0.1:{gateway_port}"
+    finally:
+        stop_process(gateway)
+        stop_process(gallery)
 
 
 def generator_name() -> str:

@@ -2,20 +2,12 @@
 
 import httpx
 
-from .common import HEADER, free_port, generator_name, load, start_process, stop_process, wait_http
+from .common import HEADER, gallery_behind_gateway, generator_name, load
 
 
 async def _measure(models: int, cache_seconds: str, seconds: float, concurrency: int,
                    label: str) -> list:
-    gallery_port, gateway_port = free_port(), free_port()
-    gallery = start_process(["-m", "bench.servers", "gallery", str(gallery_port), str(models),
-                             cache_seconds], cpu=0)
-    gateway = start_process(["-m", "bench.servers", "gateway", str(gateway_port),
-                             f"http://127.0.0.1:{gallery_port}"], cpu=0)
-    base = f"http://127.0.0.1:{gateway_port}"
-    try:
-        await wait_http(f"http://127.0.0.1:{gallery_port}/healthz", timeout=120)
-        await wait_http(f"{base}/healthz")
+    async with gallery_behind_gateway(models, cache_seconds) as base:
         async with httpx.AsyncClient(base_url=base) as client:
             pages = [await client.get("/api/gallery/models", params={"limit": 100, "offset": o})
                      for o in (0, 5000, 9900)]
@@ -28,9 +20,6 @@ async def _measure(models: int, cache_seconds: str, seconds: float, concurrency:
                                    [f"/api/gallery/models/{i}" for i in ids],
                                    concurrency=concurrency, seconds=seconds))
         return rows
-    finally:
-        stop_process(gateway)
-        stop_process(gallery)
 
 
 async def run(models: int = 10_000, seconds: float = 5.0, concurrency: int = 16) -> str:

@@ -157,7 +157,17 @@ def require_service(request: Request) -> Identity:
     return identity
 
 
-CurrentUser = Annotated[Identity, Depends(require_user)]
-OptionalUser = Annotated[Identity | None, Depends(optional_user)]
-AdminUser = Annotated[Identity, Depends(require_admin)]
-ServiceCaller = Annotated[Identity, Depends(require_service)]
+def _on_loop(check):
+    """`check` as a coroutine dependency: FastAPI runs a plain `def` dependency in its thread
+    pool, a hop per request that costs more than the check itself."""
+    async def dependency(request: Request):
+        return check(request)
+
+    dependency.__name__ = dependency.__qualname__ = check.__name__
+    return dependency
+
+
+CurrentUser = Annotated[Identity, Depends(_on_loop(require_user))]
+OptionalUser = Annotated[Identity | None, Depends(_on_loop(optional_user))]
+AdminUser = Annotated[Identity, Depends(_on_loop(require_admin))]
+ServiceCaller = Annotated[Identity, Depends(_on_loop(require_service))]

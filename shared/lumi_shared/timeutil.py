@@ -1,6 +1,7 @@
 """Timestamps as the clients read them: ISO-8601 UTC with milliseconds and `Z`."""
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 
 def as_utc(value: datetime) -> datetime:
@@ -14,4 +15,10 @@ def iso(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is not UTC:
         value = as_utc(value)
+    return _iso_utc(value)
+
+
+@lru_cache(maxsize=65536)
+def _iso_utc(value: datetime) -> str:
+    """Stored timestamps are immutable and read again and again: each is formatted once."""
     return value.isoformat(timespec="milliseconds")[:-6] + "Z"

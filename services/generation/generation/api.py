@@ -19,7 +19,7 @@ from .views import task_view
 NO_CACHE = {"Cache-Control": "no-cache, must-revalidate"}
 
 
-def _repo(request: Request) -> TaskRepository:
+async def _repo(request: Request) -> TaskRepository:
     return request.app.state.generation.repo
 
 

@@ -2,6 +2,7 @@
 append-only journal (see `journal`)."""
 
 import asyncio
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 from ..loop import BackgroundLoop
 from .collection import InMemoryCollection
 from .journal import DatabaseJournal
+
+PURGE_INTERVAL = 2.0
 
 
 class InMemoryDatabase:
@@ -46,6 +49,7 @@ class InMemoryClient:
         self._loading = False
         self._maintenance: BackgroundLoop | None = None
         self._inflight: asyncio.Future | None = None
+        self._purged_at = time.monotonic()
         if self.path and self.path.is_dir():
             self._load_all(self.path)
 
@@ -118,7 +122,10 @@ class InMemoryClient:
                 await asyncio.to_thread(_compact, journal, segment, records, state)
 
     async def _maintain(self) -> None:
-        self.purge_expired()
+        now = time.monotonic()
+        if now - self._purged_at >= PURGE_INTERVAL:  # TTL indexes, as before: every 2 s
+            self._purged_at = now
+            self.purge_expired()
         # Shielded: stopping the loop must not abandon a batch half-way to the worker thread.
         self._inflight = asyncio.ensure_future(self.flush_async())
         await asyncio.shield(self._inflight)

@@ -22,7 +22,7 @@ class Deps:
     pages: PageCache
 
 
-def _deps(request: Request) -> Deps:
+async def _deps(request: Request) -> Deps:
     return request.app.state.gallery
 
 
