@@ -24,7 +24,7 @@ def simulated_model_stl(resolution: int = 80) -> bytes:
 
 
 def _row(name: str, times: list[float], meta: dict, size: int) -> str:
-    p50, p99 = percentile(times, 50), percentile(times, 99)
+    p50, p99 = percentile(times, 0.5), percentile(times, 0.99)
     per_minute = 60.0 / (sum(times) / len(times))
     return (f"| {name} | {len(times)} | {per_minute:.1f} | {p50 * 1000:.0f} | {p99 * 1000:.0f} | "
             f"{meta['layer_count']} | {meta['print_time_text']} | {meta['filament_used_m']} m / "
