@@ -90,7 +90,7 @@ class ProcessSystem:
     async def start_all(self) -> None:
         for name in ORDER:
             self.start(name)
-            await self.wait_ready(name)
+            await self.wait_ready(name, timeout=120)
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         proc = self.procs.get(name)
