@@ -36,11 +36,12 @@ class Settings(BaseServiceSettings):
     PRINTER_SIM_HEAT_SECONDS: float = 1.0     # simulated printer: heat-up time (after speed-up)
     PRINTER_SIM_DEVICES: str = "SIM-001,SIM-002,SIM-003"
     PRINTER_BIND_SECRET: str = "dev-printer-bind-secret-change-me-0123456789"
-    # Printers reached over the network: JSON list of {deviceName, kind: octoprint|moonraker,
-    # url, apiKey?, model?}; nothing is hard-coded.
+    # Printers reached over the network: JSON list of {deviceName, kind: octoprint|moonraker|fy,
+    # url, apiKey?, model?} (fy: url/apiKey default to DEVICE_SERVICE_URL/_TOKEN, plus
+    # deviceId?, gcodeBaseUrl?); nothing is hard-coded.
     PRINTER_DEVICES: str = "[]"
     DEFAULT_PRINTER: str = "SIM-001"          # printer of POST /api/tasks/{id}/print without one
-    DEVICE_SERVICE_URL: str = ""              # FY device service; empty = no FY devices
+    DEVICE_SERVICE_URL: str = ""              # FY device service (default for kind fy)
     DEVICE_SERVICE_TOKEN: str = ""
     PRINTERS_MAX_PER_USER: int = 50
     JOBS_MAX_ACTIVE_PER_USER: int = 10

@@ -1,4 +1,5 @@
-"""Local fake peers following the documented APIs: a Moonraker and the old slicer service,
+"""Local fake peers following the documented APIs: a Moonraker, the FY device service
+(api-contract §1.6) and the old slicer service,
 each with failure modes (errors, timeouts, cancelled/failed tasks)."""
 
 import asyncio
@@ -76,6 +77,45 @@ def fake_moonraker(api_key: str | None = None) -> FastAPI:
         return {"result": "ok"}
 
     app.state.printer = state
+    return app
+
+
+def fake_fy_device_service(token: str) -> FastAPI:
+    """`GET /api/v1.0/my/device/{device_name}` and `POST /api/v1.0/task/start`, answering
+    `{code, msg, data}`; device status 0 = offline, 1 (+ task) = online (printing)."""
+    app = FastAPI()
+    app.state.mode = "ok"  # ok | error | slow | garbage
+    state = {"paths": [], "auth": [], "started": [], "status": 1, "task": None}
+
+    @app.middleware("http")
+    async def faults(request: Request, call_next):
+        state["paths"].append(request.scope.get("raw_path", b"").decode())
+        state["auth"].append(request.headers.get("authorization"))
+        if request.headers.get("authorization") != f"Bearer {token}":
+            return JSONResponse({"code": 401, "msg": "unauthenticated", "data": None}, 401)
+        if app.state.mode == "error":
+            return JSONResponse({"code": 500, "msg": "device service down", "data": None}, 500)
+        if app.state.mode == "slow":
+            await asyncio.sleep(5)
+        if app.state.mode == "garbage":
+            return PlainTextResponse("<html>not json</html>")
+        return await call_next(request)
+
+    @app.get("/api/v1.0/my/device/{device_name:path}")
+    async def detail(device_name: str, device_id: str, id: str):
+        data = {"id": id, "device_id": device_id, "device_name": device_name,
+                "product_name": "FY-1", "status": state["status"], "task": state["task"]}
+        return {"code": 0, "msg": "ok", "data": data}
+
+    @app.post("/api/v1.0/task/start")
+    async def start(body: dict):
+        if not body.get("gcode_url"):
+            return JSONResponse({"code": 400, "msg": "gcode_url required", "data": None}, 400)
+        state["started"].append(body)
+        state["task"] = {"file_name": body["file_name"], "progress": 40, "time_remaining": 60}
+        return {"code": 0, "msg": "ok", "data": {"task_id": "t1"}}
+
+    app.state.device = state
     return app
 
 

@@ -38,5 +38,12 @@ class PrinterHttp:
         except ValueError:
             raise PrinterUnavailable(f"{self.name} sent a malformed answer") from None
 
+    async def envelope(self, method: str, path: str, key: str, **kw: Any) -> dict[str, Any]:
+        """A JSON object answer that must carry `key` (Moonraker's result, FY's code)."""
+        body = await self.json(method, path, **kw)
+        if not isinstance(body, dict) or key not in body:
+            raise PrinterUnavailable(f"{self.name} sent a malformed answer")
+        return body
+
     async def aclose(self) -> None:
         await self.client.aclose()

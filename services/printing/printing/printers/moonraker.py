@@ -4,7 +4,7 @@
 from typing import Any
 from urllib.parse import quote
 
-from .base import PrinterState, PrinterUnavailable
+from .base import PrinterState
 from .http import PrinterHttp
 
 STATES = {"printing": "PRINTING", "paused": "PAUSED", "complete": "COMPLETE", "error": "ERROR",
@@ -22,10 +22,7 @@ class MoonrakerPrinter:
                                 client=client)
 
     async def _result(self, method: str, path: str, **kw: Any) -> Any:
-        body = await self.http.json(method, path, **kw)
-        if not isinstance(body, dict) or "result" not in body:
-            raise PrinterUnavailable("Moonraker sent a malformed answer")
-        return body["result"]
+        return (await self.http.envelope(method, path, "result", **kw))["result"]
 
     async def upload(self, name: str, gcode: bytes) -> str:
         result = await self._result("POST", "/server/files/upload",

@@ -1,5 +1,5 @@
 """Which devices exist and how to talk to each: the simulated fleet, printers configured by
-settings (OctoPrint, Moonraker; address and key per printer), and bind codes.
+settings (OctoPrint, Moonraker, FY device service; address and key per printer), and bind codes.
 
 A device is bound with its name and a bind code (what the printer's QR code carries). The
 code of a simulated or configured device is an HMAC of its name with PRINTER_BIND_SECRET;
@@ -23,6 +23,7 @@ class Device:
     model: str
     url: str | None = None
     api_key: str | None = None
+    options: tuple[tuple[str, str], ...] = ()  # fy: deviceId, gcodeBaseUrl
 
 
 PRODUCTS = {
@@ -30,6 +31,7 @@ PRODUCTS = {
                   "Embedded printer that walks the G-code at a configurable speed-up"),
     "octoprint": ("octoprint", "OctoPrint printer", "Any printer behind an OctoPrint server"),
     "moonraker": ("moonraker", "Klipper printer (Moonraker)", "Klipper firmware via Moonraker"),
+    "fy": ("fy-device", "FY device-service printer", "A printer behind the FY device service"),
 }
 
 
@@ -43,11 +45,14 @@ def parse_devices(settings: Any) -> dict[str, Device]:
                for name in (n.strip() for n in settings.PRINTER_SIM_DEVICES.split(",")) if name}
     for item in json.loads(settings.PRINTER_DEVICES or "[]"):
         kind = item.get("kind", "octoprint")
-        if kind not in ("octoprint", "moonraker") or not item.get("deviceName") or not item.get("url"):
+        url = item.get("url") or (settings.DEVICE_SERVICE_URL if kind == "fy" else None)
+        if kind not in ("octoprint", "moonraker", "fy") or not item.get("deviceName") or not url:
             raise ValueError(f"PRINTER_DEVICES entry needs deviceName, url and kind: {item!r}")
+        key = item.get("apiKey") or (settings.DEVICE_SERVICE_TOKEN if kind == "fy" else None)
+        options = tuple((k, str(item[k])) for k in ("deviceId", "gcodeBaseUrl") if item.get(k))
         devices[item["deviceName"]] = Device(item["deviceName"], kind,
                                              item.get("model") or PRODUCTS[kind][1],
-                                             item["url"], item.get("apiKey"))
+                                             url, key, options)
     return devices
 
 
@@ -78,6 +83,12 @@ class DeviceRegistry:
                 from .octoprint import OctoPrintPrinter
                 self._adapters[device.name] = OctoPrintPrinter(device.url, device.api_key or "",
                                                                timeout=timeout)
+            elif device.kind == "fy":
+                from .fy import FyPrinter
+                options = dict(device.options)
+                self._adapters[device.name] = FyPrinter(
+                    device.url, device.name, token=device.api_key or "", timeout=timeout,
+                    device_id=options.get("deviceId"), gcode_base_url=options.get("gcodeBaseUrl"))
             else:
                 from .moonraker import MoonrakerPrinter
                 self._adapters[device.name] = MoonrakerPrinter(device.url, api_key=device.api_key,
