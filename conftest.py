@@ -12,6 +12,9 @@ from urllib.parse import urlparse
 
 import pytest
 
+# storage, mongo, bus, recorder: shared by the services' tests (a conftest may override them)
+pytest_plugins = ["lumi_shared.test_fixtures"]
+
 REAL = {name: os.environ.pop(name, None) for name in ("RABBITMQ_URL", "MONGODB_URL")}
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from .contracts import Event
 from .identity import IDENTITY_HEADER, Identity, client_ip_headers, sign_identity
 from .settings import DEV_SECRET
 
@@ -101,3 +102,20 @@ async def serve_app(app: Any, host: str = "127.0.0.1") -> AsyncIterator[str]:
 @contextmanager
 def _no_signals():
     yield
+
+
+class Recorder:
+    """Every event published on the bus, in order."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    async def __call__(self, event: Event) -> None:
+        self.events.append(event)
+
+    def of(self, kind: type[Event], **match: Any) -> list[Any]:
+        return [e for e in self.events if isinstance(e, kind)
+                and all(getattr(e, k) == v for k, v in match.items())]
+
+    async def wait(self, kind: type[Event], timeout: float = 10.0, **match: Any) -> Any:
+        return (await wait_for(lambda: self.of(kind, **match), timeout=timeout))[-1]

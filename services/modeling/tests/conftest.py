@@ -2,17 +2,14 @@
 fast settings, an event recorder and source images."""
 
 import io
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from PIL import Image, ImageDraw
 
-from lumi_shared.contracts import Event, ImageSelected, TaskDeleted, uuid7
-from lumi_shared.docstore import InMemoryClient
-from lumi_shared.messaging import InMemoryBus
-from lumi_shared.storage import LocalObjectStorage
-from lumi_shared.testing import running, wait_for
+from lumi_shared.contracts import ImageSelected, TaskDeleted, uuid7
+from lumi_shared.testing import running
 from modeling.config import Settings
 from modeling.main import create_app
 
@@ -30,23 +27,6 @@ def _png(size: tuple[int, int] = (256, 256)) -> bytes:
     return out.getvalue()
 
 
-class Recorder:
-    """Every event published on the bus, in order."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-
-    async def __call__(self, event: Event) -> None:
-        self.events.append(event)
-
-    def of(self, kind: type[Event], **match: Any) -> list[Any]:
-        return [e for e in self.events if isinstance(e, kind)
-                and all(getattr(e, k) == v for k, v in match.items())]
-
-    async def wait(self, kind: type[Event], timeout: float = 10.0, **match: Any) -> Any:
-        return (await wait_for(lambda: self.of(kind, **match), timeout=timeout))[-1]
-
-
 @pytest.fixture
 def settings(tmp_path) -> Settings:
     return Settings(
@@ -54,31 +34,6 @@ def settings(tmp_path) -> Settings:
         OUTBOX_POLL_INTERVAL=0.05, MODEL_SIM_STEP_DELAY=0.0, MODEL_SIM_RESOLUTION=48,
         MODEL_RETRY_BASE_DELAY=0.01, MODEL_RETRY_MAX_DELAY=0.05,
         MODEL_WORKER_POLL_INTERVAL=0.05, MODEL_JOB_LEASE=3.0)
-
-
-@pytest.fixture
-def storage(settings) -> LocalObjectStorage:
-    return LocalObjectStorage(settings.LUMI_DATA_DIR / "files", settings.STORAGE_PUBLIC_BASE_URL)
-
-
-@pytest.fixture
-def mongo() -> InMemoryClient:
-    return InMemoryClient()
-
-
-@pytest.fixture
-async def bus() -> AsyncIterator[InMemoryBus]:
-    bus = InMemoryBus(retry_base_delay=0.01)
-    await bus.start()
-    yield bus
-    await bus.stop()
-
-
-@pytest.fixture
-async def recorder(bus) -> Recorder:
-    rec = Recorder()
-    bus.subscribe_broadcast("test-recorder", rec)
-    return rec
 
 
 @pytest.fixture

@@ -1,35 +1,19 @@
 """Fixtures of the printing tests: in-process bus and store, a storage folder, fast settings,
 an event recorder, and a finished model announced the way modeling announces it."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import trimesh
 
-from lumi_shared.contracts import Event, ModelFiles, ModelReady, TaskCreated, uuid7
-from lumi_shared.docstore import InMemoryClient
-from lumi_shared.messaging import InMemoryBus
-from lumi_shared.storage import LocalObjectStorage
+from lumi_shared.contracts import ModelFiles, ModelReady, TaskCreated, uuid7
 from lumi_shared.testing import as_user, running, wait_for
 from printing.config import Settings
 from printing.main import create_app
 from printing.printers.registry import bind_code
 
 FILES_BASE = "http://files.test/files"
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-
-    async def __call__(self, event: Event) -> None:
-        self.events.append(event)
-
-    def of(self, kind: type[Event], **match: Any) -> list[Any]:
-        return [e for e in self.events if isinstance(e, kind)
-                and all(getattr(e, k) == v for k, v in match.items())]
 
 
 @pytest.fixture
@@ -40,31 +24,6 @@ def settings(tmp_path) -> Settings:
         JOB_LEASE=2.0, PRINTER_SIM_SPEEDUP=2000.0, PRINTER_SIM_HEAT_SECONDS=0.3,
         PRINTER_SILENCE_TIMEOUT=1.0, PRINTER_OFFLINE_AFTER=1.0, PRINTER_REQUEST_TIMEOUT=2.0,
         SLICE_TIMEOUT=120.0, SLICER="planar")
-
-
-@pytest.fixture
-def storage(settings) -> LocalObjectStorage:
-    return LocalObjectStorage(settings.LUMI_DATA_DIR / "files", settings.STORAGE_PUBLIC_BASE_URL)
-
-
-@pytest.fixture
-def mongo() -> InMemoryClient:
-    return InMemoryClient()
-
-
-@pytest.fixture
-async def bus() -> AsyncIterator[InMemoryBus]:
-    bus = InMemoryBus(retry_base_delay=0.01)
-    await bus.start()
-    yield bus
-    await bus.stop()
-
-
-@pytest.fixture
-async def recorder(bus) -> Recorder:
-    rec = Recorder()
-    bus.subscribe_broadcast("test-recorder", rec)
-    return rec
 
 
 @pytest.fixture
