@@ -3,7 +3,7 @@ from typing import Annotated
 from pydantic import field_validator
 from pydantic_settings import NoDecode
 
-from lumi_shared.settings import BaseServiceSettings, split_csv
+from lumi_shared.settings import BaseServiceSettings, host_list, split_csv
 
 
 class Settings(BaseServiceSettings):
@@ -40,6 +40,21 @@ class Settings(BaseServiceSettings):
     SSE_CLIENT_BUFFER: int = 256
     SSE_MAX_CLIENTS: int = 10_000
 
+    # Image and model proxy (/api/proxy/image|model, api-contract §1.7): https on the default
+    # port to these hosts only (".x.com" = x.com and its subdomains on a label boundary, other
+    # entries exact; never a substring), public addresses only, bounded in size and time.
+    PROXY_IMAGE_HOSTS: str = ".myqcloud.com,.aliyuncs.com,.siliconflow.cn"
+    PROXY_MODEL_HOSTS: str = ".tencentcos.cn,.myqcloud.com"
+    PROXY_IMAGE_MAX_BYTES: int = 20 * 1024 * 1024
+    PROXY_MODEL_MAX_BYTES: int = 100 * 1024 * 1024
+    PROXY_ZIP_MAX_ENTRIES: int = 64
+    PROXY_ZIP_MAX_BYTES: int = 200 * 1024 * 1024  # uncompressed, entry and total
+    PROXY_TIMEOUT: float = 20.0
+    PROXY_CONNECT_TIMEOUT: float = 3.0
+    PROXY_MAX_REDIRECTS: int = 3
+    # Absolute origin put in front of /api/proxy/model in rewritten MTL files; "" = same origin.
+    PROXY_BASE_URL: str = ""
+
     # Folder served at /files when storage is local (default: $LUMI_DATA_DIR/files).
     FILES_DIR: str | None = None
 
@@ -47,6 +62,8 @@ class Settings(BaseServiceSettings):
     @classmethod
     def _split_csv(cls, value: object) -> object:
         return split_csv(value)
+
+    host_list = staticmethod(host_list)
 
     @property
     def allow_localhost(self) -> bool:

@@ -12,6 +12,12 @@ ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 ALLOW_HEADERS = "authorization, content-type, x-request-id, last-event-id, cache-control"
 EXPOSE_HEADERS = "x-request-id, retry-after"
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+# Paths anyone may read from any origin (no credentials): their CORS answer, whatever the origin.
+PUBLIC_CORS = {
+    "/files/": {"access-control-allow-origin": "*"},
+    "/api/proxy/": {"access-control-allow-origin": "*", "access-control-allow-methods": "GET, OPTIONS",
+                    "access-control-allow-headers": "Content-Type"},
+}
 # A file URL is unguessable and changes when its model turns private; shared caches may keep
 # a public one this long after that.
 FILES_CACHE = "public, max-age=300"
@@ -46,12 +52,12 @@ class EdgeMiddleware:
         path: str = scope["path"]
         origin = headers.get("origin")
         is_files = path.startswith("/files/")
-        is_api = path.startswith("/api/")
+        public = next((v for p, v in PUBLIC_CORS.items() if path.startswith(p)), None)
         if (scope["method"] == "OPTIONS" and "access-control-request-method" in headers
-                and (is_api or is_files)):
-            await self._preflight(origin, is_files, send)
+                and (path.startswith("/api/") or public)):
+            await self._preflight(origin, public, send)
             return
-        cors = self._cors_headers(origin, is_files)
+        cors = public or self._cors_headers(origin)
 
         async def send_wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -66,9 +72,7 @@ class EdgeMiddleware:
 
         await self.app(scope, receive, send_wrapped)
 
-    def _cors_headers(self, origin: str | None, is_files: bool) -> dict[str, str]:
-        if is_files:
-            return {"access-control-allow-origin": "*"}
+    def _cors_headers(self, origin: str | None) -> dict[str, str]:
         if not self.policy.allowed(origin):
             return {"vary": "Origin"} if origin else {}
         return {"access-control-allow-origin": origin or "", "access-control-allow-credentials": "true",
@@ -77,6 +81,8 @@ class EdgeMiddleware:
     def _security_headers(self, path: str) -> list[tuple[str, str]]:
         """On every response (API, files, docs, 404s): nothing may frame or script it."""
         csp = DOCS_CSP if path == "/docs" else API_CSP
+        if path.startswith("/api/proxy/"):  # remote bytes: never a document of our origin
+            csp += "; sandbox"
         out = [("x-content-type-options", "nosniff"),
                ("referrer-policy", "strict-origin-when-cross-origin"),
                ("content-security-policy", csp), ("x-frame-options", "DENY")]
@@ -84,11 +90,12 @@ class EdgeMiddleware:
             out.append(("strict-transport-security", "max-age=31536000; includeSubDomains"))
         return out
 
-    async def _preflight(self, origin: str | None, is_files: bool, send: Send) -> None:
-        if is_files or self.policy.allowed(origin):
-            headers = {**self._cors_headers(origin, is_files),
-                       "access-control-allow-methods": ALLOW_METHODS,
+    async def _preflight(self, origin: str | None, public: dict[str, str] | None,
+                         send: Send) -> None:
+        if public is not None or self.policy.allowed(origin):
+            headers = {"access-control-allow-methods": ALLOW_METHODS,
                        "access-control-allow-headers": ALLOW_HEADERS,
+                       **(public or self._cors_headers(origin)),
                        "access-control-max-age": "600", "content-length": "0"}
             await send({"type": "http.response.start", "status": 204,
                         "headers": [(k.encode(), v.encode()) for k, v in headers.items()]})

@@ -1,6 +1,7 @@
 """Composition root of the gateway, the only public service. Its rooms: `forwarding` (route
 table -> service), `identity` (caller, CSRF, client address), `sse` (live task progress),
-`docs` (merged OpenAPI), `files` (stored files); CORS and limits are middlewares."""
+`assets` (image/model proxy), `docs` (merged OpenAPI), `files` (stored files); CORS and limits
+are middlewares."""
 
 from typing import Any
 
@@ -10,7 +11,7 @@ from lumi_shared.contracts import Event, SessionRevoked
 from lumi_shared.internal import InternalClient
 from lumi_shared.service import build_infra, create_service_app, run_service
 
-from . import docs, forwarding, sse
+from . import assets, docs, forwarding, sse
 from .config import Settings
 from .cors import EdgeMiddleware, OriginPolicy
 from .files import mount_files
@@ -26,8 +27,9 @@ from .sse import SseHub
 class Deps:
     """Everything a request handler needs, built once per app."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, fetcher: Any = None) -> None:
         self.settings = settings
+        self.assets = assets.create_assets(settings, fetcher)
         self.table = RouteTable(ROUTES)
         self.policy = OriginPolicy(settings.CORS_ORIGINS, settings.allow_localhost)
         self.upstreams = Upstreams(settings.service_urls(),
@@ -55,16 +57,18 @@ class Deps:
         await self.resolver.auth.aclose()
 
 
-def create_app(settings: Settings | None = None, *, bus: Any = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, bus: Any = None,
+               fetcher: Any = None) -> FastAPI:
+    """`fetcher`: the proxy's SafeFetcher (tests inject one that reaches their upstream)."""
     settings = settings or Settings()
     infra = build_infra(settings, bus=bus, database=False)
-    deps = Deps(settings)
+    deps = Deps(settings, fetcher=fetcher)
 
     async def subscribe() -> None:  # every event, each replica: SSE frames, session evictions
         infra.bus.subscribe_broadcast("gateway", deps.on_event)
 
     checks = {name: (lambda n=name: deps.service_ready(n)) for name in settings.service_urls()}
-    routers = [docs.router(deps), sse.router(deps), forwarding.router(deps),
+    routers = [docs.router(deps), sse.router(deps), assets.router(deps), forwarding.router(deps),
                legacy_health_router(broker=infra.bus.ping, services=checks)]
     app = create_service_app(infra=infra, title="Lumi gateway", routers=routers,
                              startup=[subscribe], shutdown=[deps.aclose], ready_checks=checks,

@@ -1,0 +1,51 @@
+"""`GET|OPTIONS /api/proxy/image?url=` and `/api/proxy/model?url=` (api-contract §1.7)."""
+
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter, Query, Response
+
+from .service import IMAGE_PATH, MODEL_PATH, Asset
+
+if TYPE_CHECKING:
+    from ..main import Deps
+
+# EdgeMiddleware adds nosniff and a CSP with `sandbox` on these paths.
+CACHE = "public, max-age=31536000"
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, OPTIONS",
+        "Access-Control-Allow-Headers": "Content-Type"}
+URL = Query(None, description="The remote file: https, on this endpoint's allow-list")
+ERRORS: dict[int | str, dict] = {
+    400: {"description": "No or a malformed `url`; a broken or oversized ZIP (VALIDATION_ERROR)"},
+    403: {"description": "URL refused: host not on the allow-list, not https on its default "
+                         "port, userinfo, or a private/reserved address (FORBIDDEN)"},
+    502: {"description": "The upstream failed, timed out, sent too much or the wrong kind of "
+                         "file (UPSTREAM_ERROR)"}}
+
+
+def _served(asset: Asset) -> Response:
+    headers = {**CORS, "Cache-Control": CACHE}
+    if asset.filename:
+        headers["Content-Disposition"] = f'attachment; filename="{asset.filename}"'
+    return Response(asset.body, media_type=asset.content_type, headers=headers)
+
+
+def router(deps: "Deps") -> APIRouter:
+    routes = APIRouter(tags=["proxy"])
+
+    @routes.get(IMAGE_PATH, responses={200: {"content": {"image/png": {}}}, **ERRORS},
+                response_class=Response, summary="An allowed remote image, through the proxy")
+    async def proxy_image(url: str | None = URL) -> Response:
+        return _served(await deps.assets.image(url))
+
+    @routes.get(MODEL_PATH, responses={
+        200: {"content": {"model/gltf-binary": {}, "text/plain": {}}}, **ERRORS},
+        response_class=Response, summary="An allowed remote model file (a ZIP: its first model)")
+    async def proxy_model(url: str | None = URL) -> Response:
+        return _served(await deps.assets.model(url))
+
+    @routes.options(IMAGE_PATH, include_in_schema=False)
+    @routes.options(MODEL_PATH, include_in_schema=False)
+    async def proxy_options() -> Response:
+        return Response(status_code=200, headers=CORS)
+
+    return routes
