@@ -46,6 +46,8 @@ class BaseServiceSettings(BaseSettings):
 
     LUMI_DATA_DIR: Path = Path("./var")
     OUTBOX_POLL_INTERVAL: float = 1.0
+    # Job queue settings (lumi_shared.queues): re-read this often besides the change events.
+    QUEUE_CONFIG_REFRESH: float = 5.0
 
     STORAGE_BACKEND: Literal["local", "s3"] = "local"
     STORAGE_PUBLIC_BASE_URL: str = "http://localhost:8000/files"

@@ -42,6 +42,9 @@ ROUTES: list[Route] = [
     _r("/api/users/*", "auth", L, "GET"),  # public profile card; literal /api/users/x win
     _r("/api/credits/**", "auth", L),
     _r("/api/admin/credits/**", "auth", L),
+    _r("/api/admin/queues/image_generation/**", "generation", L),  # lumi_shared.queues_api
+    _r("/api/admin/queues/model_generation/**", "modeling", L),
+    _r("/api/admin/queues/print_jobs/**", "printing", L),
     _r("/api/tasks/**", "generation", L),
     _r("/api/oc-apps/**", "generation"),
     _r("/api/anime-generation/**", "generation", L),

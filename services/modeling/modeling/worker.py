@@ -78,9 +78,10 @@ class _Reporter:
 
 class ModelWorker:
     def __init__(self, *, repo: ModelRepository, provider: ModelProvider, storage: Any,
-                 loader: Any, settings: Any) -> None:
+                 loader: Any, settings: Any, queue: Any) -> None:
         self.repo, self.provider, self.storage, self.loader = repo, provider, storage, loader
         self.settings = settings
+        self.queue = queue  # lumi_shared.queues.QueueControl: live concurrency/timeout/retries/active
         self.worker_id = uuid.uuid4().hex[:12]
         self.running: dict[str, asyncio.Task] = {}
         self._lost: dict[str, asyncio.Event] = {}
@@ -108,18 +109,19 @@ class ModelWorker:
         now = utcnow()
         await self._fail_overdue(now)
         await self.delete_pending_files()
-        free = self.settings.MODEL_WORKER_CONCURRENCY - len(self.running)
-        if free <= 0 or self._stopping:
+        free = self.queue.config.concurrency - len(self.running)
+        if free <= 0 or self._stopping or not self.queue.active:  # paused: no job starts
             return
         for doc in await self.repo.runnable(now, free + len(self.running)):
-            if len(self.running) >= self.settings.MODEL_WORKER_CONCURRENCY or self._stopping:
+            if (len(self.running) >= self.queue.config.concurrency or self._stopping
+                    or not self.queue.active):
                 break
             if doc["_id"] not in self.running:
                 await self._claim_and_start(doc["_id"], now)
 
     async def _claim_and_start(self, model_id: str, now: datetime) -> None:
         token = f"{self.worker_id}:{uuid.uuid4().hex[:8]}"
-        max_attempts = self.settings.MODEL_MAX_ATTEMPTS
+        max_attempts = self.queue.config.retries + 1
 
         def build(doc: dict[str, Any]) -> transitions.Change:
             if doc["job"]["attempts"] >= max_attempts:
@@ -154,7 +156,7 @@ class ModelWorker:
                           load_image=lambda: self.loader.load(url),
                           resume_job_id=doc["job"].get("provider_job_id"))
         try:
-            async with asyncio.timeout(self.settings.MODEL_ATTEMPT_TIMEOUT):
+            async with asyncio.timeout(self.queue.config.timeout):
                 result = await self.provider.generate(job, _Reporter(self, model_id, token))
             files = await self._store(doc, result)
             done = await self.repo.change(
@@ -224,10 +226,11 @@ class ModelWorker:
         log.warning("model_attempt_failed", model_id=model_id, retryable=retryable,
                     error=f"{type(exc).__name__}: {exc}")
         settings, now = self.settings, utcnow()
+        max_attempts = self.queue.config.retries + 1
 
         def build(doc: dict[str, Any]) -> transitions.Change:
             attempts = doc["job"]["attempts"]
-            if retryable and attempts < settings.MODEL_MAX_ATTEMPTS:
+            if retryable and attempts < max_attempts:
                 delay = min(settings.MODEL_RETRY_BASE_DELAY * 2 ** (attempts - 1),
                             settings.MODEL_RETRY_MAX_DELAY)
                 return transitions.retry_later(doc, message=message, now=now, delay=delay)

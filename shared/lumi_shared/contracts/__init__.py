@@ -12,6 +12,7 @@ from .models import (
     ModelUpdated,
 )
 from .prints import PrintStatusChanged, PrintSubmitted, SliceStatusChanged
+from .queues import QueueConfigChanged
 from .rules import JobStatus, RequestPhase, RequestStatus, Visibility, model_name
 from .sessions import SessionRevoked
 from .tasks import (
@@ -35,6 +36,7 @@ __all__ = [
     "ModelFiles", "ModelGenerating", "ModelProgressed", "ModelReady", "ModelFailed",
     "ModelUpdated", "ModelDeleted",
     "PrintSubmitted", "PrintStatusChanged", "SliceStatusChanged", "SessionRevoked",
+    "QueueConfigChanged",
     "GenerationFailed",
     "JobStatus", "RequestPhase", "RequestStatus", "Visibility", "model_name",
 ]

@@ -27,8 +27,9 @@ class Subscription:
 class EventBus(Protocol):
     def subscribe(self, subscription: Subscription) -> None: ...
 
-    def subscribe_broadcast(self, name: str, handler: Handler) -> None:
-        """Every event, through a private auto-delete queue (each gateway replica sees all)."""
+    def subscribe_broadcast(self, name: str, handler: Handler, pattern: str = "#") -> None:
+        """Every event matching `pattern`, through a private auto-delete queue (each replica
+        sees all of them: the gateway's SSE, a service's queue settings)."""
 
     async def publish(self, event: Event) -> None: ...
     async def start(self) -> None: ...

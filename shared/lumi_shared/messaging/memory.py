@@ -54,9 +54,9 @@ class InMemoryBus:
         self._add(_Queue(subscription.queue, subscription.event.routing_key,
                          subscription.handler, self.delivery_limit, self.concurrency))
 
-    def subscribe_broadcast(self, name: str, handler: Handler) -> None:
+    def subscribe_broadcast(self, name: str, handler: Handler, pattern: str = "#") -> None:
         # One worker: the gateway relays these to SSE clients in publish order.
-        self._add(_Queue(f"broadcast.{name}", "#", handler, 1, concurrency=1))
+        self._add(_Queue(f"broadcast.{name}", pattern, handler, 1, concurrency=1))
 
     def unsubscribe(self, name: str) -> None:
         queue = self._queues.pop(name, None) or self._queues.pop(f"broadcast.{name}", None)

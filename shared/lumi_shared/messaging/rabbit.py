@@ -98,9 +98,9 @@ class RabbitBus:
                                decoder=_raw_body)(consume)
         self._queues.append(name)
 
-    def subscribe_broadcast(self, name: str, handler: Handler) -> None:
+    def subscribe_broadcast(self, name: str, handler: Handler, pattern: str = "#") -> None:
         queue = RabbitQueue(f"{name}.{uuid.uuid4().hex[:12]}", durable=False, exclusive=True,
-                            auto_delete=True, routing_key="#",
+                            auto_delete=True, routing_key=pattern,
                             arguments={"x-max-length": 10_000, "x-overflow": "drop-head"})
 
         async def consume(body: bytes, message: RabbitMessage) -> None:
