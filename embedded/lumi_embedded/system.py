@@ -93,7 +93,8 @@ def build(data_dir: Path, port: int = 0, host: str = "127.0.0.1", *,
         mongo = mongo_for(name) if mongo_for else store
         system.apps[name] = factory(settings, mongo=mongo, bus=shared_bus)
     gateway = gateway_app(GatewaySettings(**{**common, "PORT": gateway_socket.getsockname()[1],
-                                             **overrides.get("gateway", {})}), bus=shared_bus)
+                                             **overrides.get("gateway", {})}),
+                          mongo=mongo_for("gateway") if mongo_for else store, bus=shared_bus)
     system.apps["gateway"] = gateway
     for name, app in system.apps.items():
         config = uvicorn.Config(app, lifespan="on", timeout_graceful_shutdown=3, access_log=False,

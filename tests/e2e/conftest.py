@@ -27,13 +27,14 @@ async def embedded(tmp_path, store, request):
     url = request.getfixturevalue("mongo_url")
     client = AsyncMongoClient(url, tz_aware=True, serverSelectionTimeoutMS=3000)
     suffix = uuid.uuid4().hex[:8]
+    names = (*SERVICES, "gateway")  # the gateway keeps its SSE history in its own database
     overrides = {name: {**FAST.get(name, {}), "MONGODB_DB": f"lumi_{name}_{suffix}"}
-                 for name in SERVICES}
+                 for name in names}
     try:
         async with running_system(tmp_path, overrides=overrides,
                                   mongo_for=lambda _name: client) as system:
             yield system
     finally:
-        for name in SERVICES:
+        for name in names:
             await client.drop_database(overrides[name]["MONGODB_DB"])
         await client.close()

@@ -36,9 +36,14 @@ class Settings(BaseServiceSettings):
     SESSION_COOKIE_NAMES: Annotated[list[str], NoDecode] = ["__Host-lumi_session", "lumi_session"]
     IDENTITY_TTL: int = 60
 
-    SSE_HEARTBEAT: float = 30.0
+    SSE_HEARTBEAT: float = 30.0  # seconds between `heartbeat` frames
     SSE_CLIENT_BUFFER: int = 256
-    SSE_MAX_CLIENTS: int = 10_000
+    SSE_MAX_CLIENTS: int = 10_000  # open streams on one replica; more is a 503
+    SSE_MAX_STREAMS_PER_USER: int = 20  # open streams of one user on one replica; more is a 429
+    # Resume history per task (collection `sse_history`): the last N frames, none older than
+    # SSE_HISTORY_SECONDS; beyond that a reconnecting client gets a fresh `task:init`.
+    SSE_HISTORY_FRAMES: int = 200
+    SSE_HISTORY_SECONDS: float = 600.0
 
     # Image and model proxy (/api/proxy/image|model, api-contract §1.7): https on the default
     # port to these hosts only (".x.com" = x.com and its subdomains on a label boundary, other

@@ -15,19 +15,20 @@ from . import assets, docs, forwarding, sse
 from .config import Settings
 from .cors import EdgeMiddleware, OriginPolicy
 from .files import mount_files
+from .history import COLLECTION, History
+from .hub import SseHub
 from .identity import Identities
 from .legacy_health import legacy_health_router
 from .limits import HeaderLimitMiddleware
 from .proxy import Upstreams
 from .routes import ROUTES, RouteTable
 from .sessions import SessionResolver
-from .sse import SseHub
 
 
 class Deps:
     """Everything a request handler needs, built once per app."""
 
-    def __init__(self, settings: Settings, *, fetcher: Any = None) -> None:
+    def __init__(self, settings: Settings, db: Any, *, fetcher: Any = None) -> None:
         self.settings = settings
         self.assets = assets.create_assets(settings, fetcher)
         self.table = RouteTable(ROUTES)
@@ -41,7 +42,11 @@ class Deps:
                            max_connections=settings.UPSTREAM_MAX_CONNECTIONS),
             ttl=settings.SESSION_CACHE_TTL, max_size=settings.SESSION_CACHE_SIZE)
         self.identities = Identities(settings, self.policy, self.resolver)
-        self.hub = SseHub(buffer=settings.SSE_CLIENT_BUFFER, max_clients=settings.SSE_MAX_CLIENTS)
+        self.history = History(db[COLLECTION], max_frames=settings.SSE_HISTORY_FRAMES,
+                               max_age=settings.SSE_HISTORY_SECONDS)
+        self.hub = SseHub(self.history, buffer=settings.SSE_CLIENT_BUFFER,
+                          max_clients=settings.SSE_MAX_CLIENTS,
+                          max_per_user=settings.SSE_MAX_STREAMS_PER_USER)
 
     async def on_event(self, event: Event) -> None:
         if isinstance(event, SessionRevoked):
@@ -57,21 +62,27 @@ class Deps:
         await self.resolver.auth.aclose()
 
 
-def create_app(settings: Settings | None = None, *, bus: Any = None,
+def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any = None,
                fetcher: Any = None) -> FastAPI:
     """`fetcher`: the proxy's SafeFetcher (tests inject one that reaches their upstream)."""
     settings = settings or Settings()
-    infra = build_infra(settings, bus=bus, database=False)
-    deps = Deps(settings, fetcher=fetcher)
+    infra = build_infra(settings, mongo=mongo, bus=bus)
+    deps = Deps(settings, infra.db, fetcher=fetcher)
 
     async def subscribe() -> None:  # every event, each replica: SSE frames, session evictions
+        await deps.history.ensure_indexes()
         infra.bus.subscribe_broadcast("gateway", deps.on_event)
+
+    async def unsubscribe() -> None:  # a shared bus outlives this app; a new one may subscribe
+        if not infra.owns_bus and hasattr(infra.bus, "unsubscribe"):
+            infra.bus.unsubscribe("gateway")
 
     checks = {name: (lambda n=name: deps.service_ready(n)) for name in settings.service_urls()}
     routers = [docs.router(deps), sse.router(deps), assets.router(deps), forwarding.router(deps),
                legacy_health_router(broker=infra.bus.ping, services=checks)]
     app = create_service_app(infra=infra, title="Lumi gateway", routers=routers,
-                             startup=[subscribe], shutdown=[deps.aclose], ready_checks=checks,
+                             startup=[subscribe], shutdown=[unsubscribe, deps.aclose],
+                             ready_checks=checks,
                              docs=False)
     app.state.gateway = deps
     mount_files(app, settings)

@@ -15,6 +15,7 @@ from lumi_shared.aggregate import HIDDEN, AggregateStore, Mutation, Transition, 
 
 from .domain import FAILED_STATUSES, RequestStatus
 from .domain.clock import next_updated_at, utcnow_ms
+from .domain.status import announcing_status
 
 
 class TaskRepository(Protocol):
@@ -76,7 +77,7 @@ class MongoTaskRepository:
 
     async def mutate(self, task_id: str, command: Transition, *,
                      user_id: str | None = None) -> Mutation | None:
-        return await self.store.mutate(self._filter(task_id, user_id), command)
+        return await self.store.mutate(self._filter(task_id, user_id), announcing_status(command))
 
     async def user_stats(self, user_id: str) -> dict[str, int]:
         base = {"userId": user_id, "deletedAt": None}

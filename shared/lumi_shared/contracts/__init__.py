@@ -26,12 +26,13 @@ from .tasks import (
     TaskFailed,
     TaskImagesReady,
     TaskImagesRetried,
+    TaskStatusChanged,
 )
 
 __all__ = [
     "Event", "TaskEvent", "event_class", "registry", "routing_key_for", "uuid7",
     "TaskCreated", "ImageGenerating", "ImageCompleted", "ImageFailed", "ImageRetrying", "TaskImagesReady",
-    "TaskImagesRetried",
+    "TaskImagesRetried", "TaskStatusChanged",
     "ImageSelected", "TaskFailed", "TaskDeleted",
     "ModelFiles", "ModelGenerating", "ModelProgressed", "ModelReady", "ModelFailed",
     "ModelUpdated", "ModelDeleted",

@@ -112,6 +112,17 @@ class TaskImagesRetried(TaskEvent):
                              retriedIndexes=self.indexes)
 
 
+class TaskStatusChanged(TaskEvent):
+    """generation -> gateway (SSE): the task's `status` or `phase` changed (every change, in
+    the same write as the change itself)."""
+
+    status: str
+    phase: str
+
+    def sse(self) -> Frame:
+        return "status", {"phase": self.phase, "status": self.status}
+
+
 class TaskDeleted(TaskEvent):
     """generation -> modeling, gallery, printing, gateway: the owner deleted the task."""
 

@@ -150,7 +150,7 @@ async def test_readyz_reports_every_service_and_is_503_when_one_is_down(gateway_
         ready = await client.get("/readyz")
         assert ready.status_code == 200
         assert set(ready.json()["data"]["checks"]) == {
-            "broker", "auth", "generation", "modeling", "printing", "gallery"}
+            "broker", "mongo", "auth", "generation", "modeling", "printing", "gallery"}
     app, _ = gateway_factory(GALLERY_URL=closed_url)
     async with running(app) as client:
         ready = await client.get("/readyz")

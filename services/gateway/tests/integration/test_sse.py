@@ -1,48 +1,16 @@
+"""`GET /api/tasks/{id}/events` as an EventSource client reads it: ids, the old API's frames,
+`status` and `heartbeat` frames, the per-user cap and the end of a deleted task's stream."""
+
 import asyncio
-import json
+from datetime import datetime
 
 import httpx
 import pytest
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 
-from gateway.config import Settings
 from lumi_shared import contracts as c
-from lumi_shared.identity import optional_user
 from lumi_shared.testing import serve_app, wait_for
 
-BEARER = {"authorization": "Bearer good-token"}
-
-
-def fake_generation() -> FastAPI:
-    app = FastAPI()
-    app.state.settings = Settings(LUMI_ENV="test")
-    owners = {"t1": "u1", "t2": "a1"}
-
-    @app.get("/api/tasks/{task_id}")
-    async def task(task_id: str, request: Request):
-        user = optional_user(request)
-        if user is None or owners.get(task_id) != user.user_id:
-            return JSONResponse({"status": "fail", "data": {"message": "Task not found",
-                                                            "code": "NOT_FOUND"}}, 404)
-        return {"status": "success", "data": {"id": task_id, "status": "IMAGE_PENDING"}}
-
-    return app
-
-
-async def read_frames(response: httpx.Response, count: int) -> list[tuple[str, str]]:
-    frames: list[tuple[str, str]] = []
-    name = None
-    async for line in response.aiter_lines():
-        if line.startswith(":"):
-            frames.append(("comment", line[1:].strip()))
-        elif line.startswith("event:"):
-            name = line[6:].strip()
-        elif line.startswith("data:"):
-            frames.append((name, line[5:].strip()))
-        if len(frames) >= count:
-            return frames
-    return frames
+from ..sse_client import BEARER, fake_generation, read_frames
 
 
 @pytest.fixture
@@ -51,7 +19,7 @@ async def sse_gateway(gateway_factory):
         yield gateway_factory(GENERATION_URL=generation_url, SSE_HEARTBEAT=0.3)
 
 
-async def test_owner_gets_init_then_task_events_in_order(sse_gateway):
+async def test_init_and_status_first_then_task_frames_in_order_each_with_an_id(sse_gateway):
     app, bus = sse_gateway
     async with serve_app(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
         async with client.stream("GET", "/api/tasks/t1/events", headers=BEARER) as response:
@@ -63,21 +31,39 @@ async def test_owner_gets_init_then_task_events_in_order(sse_gateway):
                       for i in range(4)]
             events.append(c.ImageGenerating(task_id="t2", user_id="a1", image_id="x", index=0))
             events.append(c.TaskImagesReady(task_id="t1", user_id="u1"))
+            events.append(c.TaskStatusChanged(task_id="t1", user_id="u1", status="IMAGE_COMPLETED",
+                                              phase="AWAITING_SELECTION"))
             for event in events:
                 await bus.publish(event)
-            frames = [f for f in await read_frames(response, 6) if f[0] != "comment"]
-        assert frames[0][0] == "task:init" and json.loads(frames[0][1])["id"] == "t1"
-        assert [json.loads(d)["index"] for n, d in frames[1:5]] == [0, 1, 2, 3]
-        assert frames[5][0] == "task:updated"
+            frames = await read_frames(response, 8)
+        assert [f.event for f in frames] == ["task:init", "status", *["image:generating"] * 4,
+                                             "task:updated", "status"]
+        assert frames[0].data["id"] == "t1"
+        assert frames[1].data == {"phase": "IMAGE_GENERATION", "status": "IMAGE_GENERATING"}
+        assert [f.data["index"] for f in frames[2:6]] == [0, 1, 2, 3]
+        assert frames[2].data == {"imageId": "i0", "index": 0}
+        assert frames[6].data == {"requestId": "t1", "status": "IMAGE_COMPLETED",
+                                  "phase": "AWAITING_SELECTION"}
+        assert frames[7].data == {"phase": "AWAITING_SELECTION", "status": "IMAGE_COMPLETED"}
+        ids = [f.id for f in frames]
+        assert all(ids) and ids[0] == ids[1] == "0"  # nothing happened to the task before
+        epoch = ids[2].rsplit("-", 1)[0]
+        assert ids[2:] == [f"{epoch}-{n}" for n in range(1, 7)]
         await wait_for(lambda: app.state.gateway.hub.count == 0)
 
 
-async def test_heartbeat_comments_keep_the_stream_alive(sse_gateway):
-    app, _ = sse_gateway
+async def test_heartbeat_frames_carry_a_timestamp_and_the_last_id(sse_gateway):
+    app, bus = sse_gateway
     async with serve_app(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
         async with client.stream("GET", "/api/tasks/t1/events", headers=BEARER) as response:
-            frames = await read_frames(response, 3)
-    assert ("comment", "keep-alive") in frames
+            await wait_for(lambda: app.state.gateway.hub.count == 1)
+            await bus.publish(c.ImageGenerating(task_id="t1", user_id="u1", image_id="i", index=0))
+            frames = await read_frames(response, 5, heartbeats=True)
+    beats = [f for f in frames if f.event == "heartbeat"]
+    assert len(beats) >= 2 and all(f.comment == "keep-alive" for f in beats)
+    assert datetime.fromisoformat(beats[-1].data["timestamp"]).tzinfo is not None
+    generating = next(f for f in frames if f.event == "image:generating")
+    assert beats[-1].id == generating.id
 
 
 async def test_another_users_task_is_a_404_and_anonymous_is_401(sse_gateway):
@@ -89,11 +75,35 @@ async def test_another_users_task_is_a_404_and_anonymous_is_401(sse_gateway):
         assert app.state.gateway.hub.count == 0
 
 
-async def test_deleting_the_task_ends_the_stream(sse_gateway):
+async def test_a_users_open_streams_are_capped_with_a_429(gateway_factory):
+    async with serve_app(fake_generation()) as generation_url:
+        app, _ = gateway_factory(GENERATION_URL=generation_url, SSE_MAX_STREAMS_PER_USER=2)
+        async with serve_app(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
+            async with client.stream("GET", "/api/tasks/t1/events", headers=BEARER) as first:
+                assert first.status_code == 200
+                async with client.stream("GET", "/api/tasks/t1/events", headers=BEARER) as second:
+                    assert second.status_code == 200
+                    await wait_for(lambda: app.state.gateway.hub.count == 2)
+                    third = await client.get("/api/tasks/t1/events", headers=BEARER)
+                    assert third.status_code == 429 and third.headers["retry-after"]
+                    body = third.json()
+                    assert body["status"] == "fail" and body["data"]["code"] == "RATE_LIMITED"
+                    assert "2 open event streams" in body["data"]["message"]
+                    async with client.stream("GET", "/api/tasks/t2/events", headers={
+                            "authorization": "Bearer admin-token"}) as admin:
+                        assert admin.status_code == 200  # another user's cap is their own
+                await wait_for(lambda: app.state.gateway.hub.open_for("u1") == 1)
+                async with client.stream("GET", "/api/tasks/t1/events", headers=BEARER) as again:
+                    assert again.status_code == 200
+
+
+async def test_a_deleted_tasks_stream_ends_with_a_final_frame(sse_gateway):
     app, bus = sse_gateway
     async with serve_app(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
         async with client.stream("GET", "/api/tasks/t1/events", headers=BEARER) as response:
             await wait_for(lambda: app.state.gateway.hub.count == 1)
             await bus.publish(c.TaskDeleted(task_id="t1", user_id="u1"))
             frames = await asyncio.wait_for(read_frames(response, 100), 5)
-        assert [n for n, _ in frames if n != "comment"] == ["task:init", "task:deleted"]
+        assert [f.event for f in frames] == ["task:init", "status", "task:deleted"]
+        assert frames[-1].data == {"requestId": "t1"} and frames[-1].id
+        await wait_for(lambda: app.state.gateway.hub.count == 0)

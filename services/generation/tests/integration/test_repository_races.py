@@ -57,7 +57,8 @@ async def test_interleaved_selections_have_exactly_one_winner():
     assert sum(1 for r in results if not isinstance(r, Exception)) == 1
     raw = await repo.collection.find_one({"_id": task_id})
     assert raw["rev"] == 1
-    assert [e["routing_key"] for e in raw["outbox"]] == ["task.created", "image.selected"]
+    assert [e["routing_key"] for e in raw["outbox"]] == ["task.created", "image.selected",
+                                                         "task.status_changed"]
 
 
 async def test_interleaved_image_completions_are_all_kept_and_settle_once():

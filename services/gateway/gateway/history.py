@@ -1,0 +1,124 @@
+"""The recent SSE frames of each task, so a client that reconnects with `Last-Event-ID` gets
+exactly the frames it missed, in order, on any gateway replica and after a restart.
+
+One document per task in the gateway's own database (collection `sse_history`):
+
+    {_id: task_id, owner, epoch, seq, expiresAt,
+     frames: [{seq, eid, name, data, end, at}]}   # the last `max_frames`, oldest first
+
+A frame's SSE id is `<epoch>-<seq>`. `epoch` is drawn when the document is created, so the ids
+of a history that expired and was created again never match. Bounds: at most `max_frames`
+frames per task (`$push` with `$slice`), frames older than `max_age` are never replayed, and a
+history nobody wrote to for `max_age` is removed by a TTL index on `expiresAt`.
+
+Every replica appends every event it receives; an append is idempotent by event id (within the
+kept frames) and takes the next `seq` with a write guarded by the `seq` it read (a concurrent
+writer makes it miss; it then reads again), so all replicas agree on one order per task.
+"""
+
+import asyncio
+import random
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from lumi_shared.contracts import Event
+from lumi_shared.timeutil import as_utc
+
+log = structlog.get_logger("lumi.gateway.history")
+
+COLLECTION = "sse_history"
+MAX_ATTEMPTS = 30
+START = "0"  # the id of a position before any frame of a task
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def frame_id(epoch: str | None, seq: int) -> str:
+    return f"{epoch}-{seq}" if epoch else START
+
+
+class History:
+    def __init__(self, collection: Any, *, max_frames: int, max_age: float,
+                 clock: Callable[[], datetime] = _utcnow) -> None:
+        self.collection = collection
+        self.max_frames = max_frames
+        self.max_age = timedelta(seconds=max_age)
+        self.clock = clock
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index("expiresAt", expireAfterSeconds=0)
+
+    async def load(self, task_id: str) -> dict[str, Any] | None:
+        return await self.collection.find_one({"_id": task_id})
+
+    async def append(self, event: Event, task_id: str, name: str, data: dict[str, Any],
+                     end: bool) -> dict[str, Any] | None:
+        """The task's history after the event's frame is in it; None when the event is older
+        than the history keeps (a late redelivery) or the write kept failing."""
+        now = self.clock()
+        if as_utc(event.occurred_at) < now - self.max_age:
+            return None
+        frame = {"eid": event.event_id, "name": name, "data": data, "end": end, "at": now}
+        for attempt in range(MAX_ATTEMPTS):
+            doc = await self.load(task_id)
+            if doc is None:
+                doc = {"_id": task_id, "owner": getattr(event, "user_id", None),
+                       "epoch": secrets.token_hex(6), "seq": 1, "expiresAt": now + self.max_age,
+                       "frames": [{"seq": 1, **frame}]}
+                try:
+                    await self.collection.insert_one(doc)
+                    return doc
+                except DuplicateKeyError:
+                    continue
+            if doc["owner"] != getattr(event, "user_id", None):
+                return None  # every frame of a task is its owner's
+            if any(f["eid"] == event.event_id for f in doc["frames"]):
+                return doc
+            seq = doc["seq"] + 1
+            after = await self.collection.find_one_and_update(
+                {"_id": task_id, "epoch": doc["epoch"], "seq": doc["seq"]},
+                {"$set": {"seq": seq, "expiresAt": now + self.max_age},
+                 "$push": {"frames": {"$each": [{"seq": seq, **frame}],
+                                      "$slice": -self.max_frames}}},
+                return_document=ReturnDocument.AFTER)
+            if after is not None:
+                return after
+            await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+        log.warning("sse_history_busy", task_id=task_id, event_id=event.event_id)
+        return None
+
+    def resume_point(self, doc: dict[str, Any] | None, last_event_id: str,
+                     user_id: str) -> int | None:
+        """The seq a client that saw up to `last_event_id` continues after, when every frame
+        it missed is still kept; None: it needs a fresh snapshot."""
+        if doc is None or doc.get("owner") != user_id:
+            return None
+        if last_event_id == START:
+            seen = 0
+        else:
+            epoch, _, seq = last_event_id.rpartition("-")
+            if epoch != doc["epoch"] or not seq.isdigit():
+                return None
+            seen = int(seq)
+        if seen > doc["seq"]:
+            return None
+        cutoff = self.clock() - self.max_age
+        kept = [f["seq"] for f in doc["frames"] if as_utc(f["at"]) >= cutoff]
+        first = kept[0] if kept else doc["seq"] + 1
+        return seen if seen >= first - 1 else None
+
+
+def frames_after(doc: dict[str, Any], seen: int) -> list[dict[str, Any]] | None:
+    """The frames after seq `seen`; None when some of them are no longer kept (a gap)."""
+    new = [f for f in doc["frames"] if f["seq"] > seen]
+    if new and new[0]["seq"] != seen + 1:
+        return None
+    return new
