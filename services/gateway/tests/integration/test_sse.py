@@ -10,16 +10,17 @@ import pytest
 from lumi_shared import contracts as c
 from lumi_shared.testing import serve_app, wait_for
 
-from ..sse_client import BEARER, fake_generation, read_frames
+BEARER = {"authorization": "Bearer good-token"}
+
 
 
 @pytest.fixture
-async def sse_gateway(gateway_factory):
+async def sse_gateway(gateway_factory, fake_generation):
     async with serve_app(fake_generation()) as generation_url:
         yield gateway_factory(GENERATION_URL=generation_url, SSE_HEARTBEAT=0.3)
 
 
-async def test_init_and_status_first_then_task_frames_in_order_each_with_an_id(sse_gateway):
+async def test_init_and_status_first_then_task_frames_in_order_each_with_an_id(sse_gateway, read_frames):
     app, bus = sse_gateway
     async with serve_app(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
         async with client.stream("GET", "/api/tasks/t1/events", headers=BEARER) as response:
@@ -52,7 +53,7 @@ async def test_init_and_status_first_then_task_frames_in_order_each_with_an_id(s
         await wait_for(lambda: app.state.gateway.hub.count == 0)
 
 
-async def test_heartbeat_frames_carry_a_timestamp_and_the_last_id(sse_gateway):
+async def test_heartbeat_frames_carry_a_timestamp_and_the_last_id(sse_gateway, read_frames):
     app, bus = sse_gateway
     async with serve_app(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
         async with client.stream("GET", "/api/tasks/t1/events", headers=BEARER) as response:
@@ -75,7 +76,7 @@ async def test_another_users_task_is_a_404_and_anonymous_is_401(sse_gateway):
         assert app.state.gateway.hub.count == 0
 
 
-async def test_a_users_open_streams_are_capped_with_a_429(gateway_factory):
+async def test_a_users_open_streams_are_capped_with_a_429(gateway_factory, fake_generation):
     async with serve_app(fake_generation()) as generation_url:
         app, _ = gateway_factory(GENERATION_URL=generation_url, SSE_MAX_STREAMS_PER_USER=2)
         async with serve_app(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
@@ -97,7 +98,7 @@ async def test_a_users_open_streams_are_capped_with_a_429(gateway_factory):
                     assert again.status_code == 200
 
 
-async def test_a_deleted_tasks_stream_ends_with_a_final_frame(sse_gateway):
+async def test_a_deleted_tasks_stream_ends_with_a_final_frame(sse_gateway, read_frames):
     app, bus = sse_gateway
     async with serve_app(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
         async with client.stream("GET", "/api/tasks/t1/events", headers=BEARER) as response:

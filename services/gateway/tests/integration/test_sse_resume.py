@@ -15,7 +15,8 @@ from lumi_shared.docstore import InMemoryClient
 from lumi_shared.messaging import InMemoryBus
 from lumi_shared.testing import serve_app, wait_for
 
-from ..sse_client import BEARER, fake_generation, read_frames
+BEARER = {"authorization": "Bearer good-token"}
+
 
 
 def generating(index: int) -> c.ImageGenerating:
@@ -23,7 +24,7 @@ def generating(index: int) -> c.ImageGenerating:
 
 
 @pytest.fixture
-async def shared(upstream_urls, tmp_path):
+async def shared(upstream_urls, tmp_path, fake_generation):
     """One store and one broker that outlive gateway instances, like the embedded runtime's."""
     bus = InMemoryBus()
     await bus.start()
@@ -42,7 +43,7 @@ async def shared(upstream_urls, tmp_path):
     await bus.stop()
 
 
-async def test_a_client_resumes_on_a_new_gateway_instance_with_every_missed_frame_once(shared):
+async def test_a_client_resumes_on_a_new_gateway_instance_with_every_missed_frame_once(shared, read_frames):
     gateway, bus = shared
     async with gateway() as (app, client):
         async with client.stream("GET", "/api/tasks/t1/events", headers=BEARER) as response:
@@ -76,7 +77,7 @@ async def test_a_client_resumes_on_a_new_gateway_instance_with_every_missed_fram
     assert live[0].event == "image:generating" and live[0].data["index"] == 3
 
 
-async def test_an_unknown_or_too_old_id_gets_a_fresh_snapshot(shared):
+async def test_an_unknown_or_too_old_id_gets_a_fresh_snapshot(shared, read_frames):
     gateway, bus = shared
     async with gateway(SSE_HISTORY_FRAMES=3) as (app, client):
         async with client.stream("GET", "/api/tasks/t1/events", headers=BEARER) as response:

@@ -1,18 +1,18 @@
-"""What an EventSource client reads from the gateway: frames with their `id`, `event`, `data`
-(JSON-decoded) and comment, and a stand-in generation service that owns the tasks."""
+"""What an EventSource client reads from the gateway (`read_frames`: frames with their `id`,
+`event`, `data` JSON-decoded and comment), and a stand-in generation service that owns the
+tasks (`fake_generation`). Fixtures, as test modules here are not a package."""
 
 import json
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from gateway.config import Settings
 from lumi_shared.identity import optional_user
-
-BEARER = {"authorization": "Bearer good-token"}
 
 
 @dataclass
@@ -23,7 +23,7 @@ class Frame:
     comment: str | None = None
 
 
-def fake_generation(owners: dict[str, str] | None = None) -> FastAPI:
+def _fake_generation(owners: dict[str, str] | None = None) -> FastAPI:
     """`GET /api/tasks/{id}` for the owner of the task (404 for anyone else), like generation."""
     app = FastAPI()
     app.state.settings = Settings(LUMI_ENV="test")
@@ -41,7 +41,7 @@ def fake_generation(owners: dict[str, str] | None = None) -> FastAPI:
     return app
 
 
-async def read_frames(response: httpx.Response, count: int, *,
+async def _read_frames(response: httpx.Response, count: int, *,
                       heartbeats: bool = False) -> list[Frame]:
     """Up to `count` frames (heartbeats skipped unless asked for), or fewer if the stream ends."""
     frames: list[Frame] = []
@@ -64,3 +64,13 @@ async def read_frames(response: httpx.Response, count: int, *,
         if len(frames) >= count:
             break
     return frames
+
+
+@pytest.fixture
+def fake_generation():
+    return _fake_generation
+
+
+@pytest.fixture
+def read_frames():
+    return _read_frames
