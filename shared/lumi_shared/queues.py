@@ -5,13 +5,14 @@ A `QueueControl` holds one queue's `concurrency`, `timeout` (seconds per attempt
 finish). The owning service stores them in its `queue_config` collection through the
 AggregateStore, so a change and its `QueueConfigChanged` event are one write (outbox) and a
 restart keeps them; every replica applies the event (broadcast subscription) and re-reads the
-document every `refresh` seconds in case it missed one. Workers read `control.config`, call
-`wait_active()` or check `active`, and register `on_change` to wake up when it changes.
+document every `refresh` seconds in case it missed one. Workers read `control.config`, run each job
+in `async with control.slot()` (or check `active`), and register `on_change` to wake up.
 """
 
 import asyncio
+import contextlib
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
 
@@ -65,6 +66,8 @@ class QueueControl:
         self._active = asyncio.Event()
         self._active.set()
         self._listeners: list[Callable[[], None]] = []
+        self._changed = asyncio.Event()  # set on every change and every released slot
+        self.in_flight = 0  # slots held in this process (see `slot`)
         self.loop = BackgroundLoop(f"queue-config-{name}", self.load, interval=refresh)
 
     @property
@@ -76,6 +79,20 @@ class QueueControl:
 
     async def wait_active(self) -> None:
         await self._active.wait()
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Run one job: waits while the queue is paused or `concurrency` jobs of this process
+        already run (both read live), and frees the slot afterwards."""
+        while not (self.config.active and self.in_flight < self.config.concurrency):
+            self._changed.clear()
+            await self._changed.wait()
+        self.in_flight += 1
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+            self._changed.set()
 
     def view(self) -> QueueView:
         return QueueView(name=self.name, service=self.service, version=self.version,
@@ -92,6 +109,7 @@ class QueueControl:
             self._active.set()
         else:
             self._active.clear()
+        self._changed.set()
         for listener in self._listeners:
             listener()
 

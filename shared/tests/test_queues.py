@@ -93,3 +93,27 @@ async def test_admin_routes_need_the_admin_role_and_take_only_known_fields(admin
     assert (await admin_app.get(url, headers=admin)).json()["data"]["active"] is False
     assert (await admin_app.delete(f"{url}/pause", headers=admin)).json()["data"]["active"] is True
     assert (await admin_app.get("/api/admin/queues/nope", headers=admin)).status_code == 404
+
+
+async def test_slots_follow_the_live_concurrency_and_pause(mongo, bus):
+    control, _, start, stop = replica(mongo, bus)
+    await start()
+    peak, running = [0], [0]
+
+    async def job():
+        async with control.slot():
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+            await asyncio.sleep(0.02)
+            running[0] -= 1
+
+    await asyncio.gather(*(job() for _ in range(6)))
+    assert peak[0] == 2
+    await control.update({"concurrency": 3, "active": False}, "a1")
+    jobs = [asyncio.create_task(job()) for _ in range(6)]
+    await asyncio.sleep(0.1)
+    assert peak[0] == 2 and control.in_flight == 0  # paused: nothing started
+    await control.update({"active": True}, "a1")
+    await asyncio.gather(*jobs)
+    assert peak[0] == 3 and control.in_flight == 0
+    await stop()

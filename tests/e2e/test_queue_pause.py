@@ -25,6 +25,10 @@ async def pause_hold_resume(system, tasks: int = 3) -> None:
     async with httpx.AsyncClient(base_url=system.url, timeout=10) as client:
         admin = await login(client, system.data_dir, ADMIN)
         me = await login(client, system.data_dir, "waiting@example.com")
+        for name, service in (("image_generation", "generation"), ("slicing", "printing")):
+            view = await client.get(f"/api/admin/queues/{name}", headers=admin)
+            assert view.status_code == 200, view.text
+            assert (view.json()["data"]["name"], view.json()["data"]["service"]) == (name, service)
         assert (await client.post(f"{QUEUE}/pause")).status_code == 401
         assert (await client.post(f"{QUEUE}/pause", headers=me)).status_code == 403
         paused = await client.post(f"{QUEUE}/pause", headers=admin)

@@ -44,7 +44,7 @@ ROUTES: list[Route] = [
     _r("/api/admin/credits/**", "auth", L),
     _r("/api/admin/queues/image_generation/**", "generation", L),  # lumi_shared.queues_api
     _r("/api/admin/queues/model_generation/**", "modeling", L),
-    _r("/api/admin/queues/print_jobs/**", "printing", L),
+    _r("/api/admin/queues/slicing/**", "printing", L),  # the print pipeline's job queue
     _r("/api/tasks/**", "generation", L),
     _r("/api/oc-apps/**", "generation"),
     _r("/api/anime-generation/**", "generation", L),

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from lumi_shared import queues, queues_api
 from lumi_shared.messaging import OutboxRelay, ProcessedEvents
 from lumi_shared.service import build_infra, create_service_app, run_service
 from lumi_shared.storage import ObjectStorage, create_storage
@@ -50,15 +51,20 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
     settings = settings or Settings()
     infra = build_infra(settings, mongo=mongo, bus=bus)
     tasks = infra.db["tasks"]
-    relay = OutboxRelay(infra.bus, [tasks, infra.db[STUDIO_COLLECTION]],
+    relay = OutboxRelay(infra.bus, [tasks, infra.db[STUDIO_COLLECTION], infra.db[queues.COLLECTION]],
                         interval=settings.OUTBOX_POLL_INTERVAL)
+    queue = queues.QueueControl("image_generation", "generation", queues.QueueConfig(
+        concurrency=max(1, settings.IMAGE_CONCURRENCY), timeout=settings.IMAGE_TIMEOUT,
+        retries=max(0, settings.IMAGE_MAX_ATTEMPTS - 1)), infra.db[queues.COLLECTION],
+        on_outbox=relay.kick, refresh=settings.QUEUE_CONFIG_REFRESH)
+    start_queues, stop_queues = queues.lifecycle(infra.bus, "generation", [queue])
     repo = MongoTaskRepository(tasks, on_outbox=relay.kick, clock=clock)
     storage = storage or create_storage(settings)
     fetcher = fetcher or create_fetcher(settings)
     image_provider = image_provider or create_image_provider(settings, fetcher)
     llm = llm or create_prompt_writer(settings)
     worker = ImageWorker(repo=repo, provider=image_provider, writer=llm, storage=storage,
-                         settings=settings)
+                         settings=settings, queue=queue)
     sweeper = Sweeper(repo=repo, storage=storage, settings=settings)
     processed = ProcessedEvents(infra.db["processed_events"])
     deps = Deps(settings, repo, storage, relay, worker, sweeper)
@@ -80,16 +86,17 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
     app = create_service_app(
         infra=infra, title="Lumi generation",
         description="Generation tasks: prompt variants, four images, selection, task view.",
-        routers=[router, internal_router, *studio_parts.routers],
+        routers=[router, internal_router, queues_api.router, *studio_parts.routers],
         subscriptions=subscriptions(deps, processed),
         relay=relay,
-        startup=[repo.ensure_indexes, processed.ensure_indexes, sweeper.start,
+        startup=[repo.ensure_indexes, processed.ensure_indexes, start_queues, sweeper.start,
                  studio_parts.studio.repo.ensure_indexes, limits.ensure_indexes,
                  studio_parts.reconciler.start],
-        shutdown=[sweeper.stop, studio_parts.reconciler.stop, close_providers],
+        shutdown=[sweeper.stop, studio_parts.reconciler.stop, close_providers, stop_queues],
         ready_checks={"storage": storage.ping},
     )
     app.state.generation = deps
+    app.state.queues = {queue.name: queue}
     app.state.studio = studio_parts.studio
     app.state.generation_limits = limits
     app.state.studio_reconciler = studio_parts.reconciler

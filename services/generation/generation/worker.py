@@ -44,10 +44,10 @@ def _describe(exc: Exception) -> tuple[str, bool]:
 
 class ImageWorker:
     def __init__(self, *, repo: TaskRepository, provider: ImageProvider, writer: PromptWriter,
-                 storage: ObjectStorage, settings: Settings) -> None:
+                 storage: ObjectStorage, settings: Settings, queue: Any) -> None:
         self.repo, self.provider, self.writer, self.storage = repo, provider, writer, storage
         self.settings = settings
-        self.semaphore = asyncio.Semaphore(max(1, settings.IMAGE_CONCURRENCY))
+        self.queue = queue  # lumi_shared.queues.QueueControl `image_generation` (live, pausable)
         self.lease = timedelta(seconds=settings.image_lease_seconds)
 
     async def run(self, task_id: str) -> None:
@@ -86,7 +86,7 @@ class ImageWorker:
         return prompts
 
     async def _image(self, task_id: str, index: int, prompt: str) -> None:
-        async with self.semaphore:
+        async with self.queue.slot():
             token = uuid.uuid4().hex
             claimed = await self.repo.mutate(task_id, image_jobs.claim(index, token, self.lease))
             if claimed is None or not claimed.changed:
@@ -124,9 +124,9 @@ class ImageWorker:
     async def _attempts(self, task_id: str, index: int, prompt: str, token: str) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.settings.IMAGE_DEADLINE
-        attempts = max(1, self.settings.IMAGE_MAX_ATTEMPTS)
+        attempts = self.queue.config.retries + 1
         for attempt in range(1, attempts + 1):
-            budget = min(self.settings.IMAGE_TIMEOUT, deadline - loop.time())
+            budget = min(self.queue.config.timeout, deadline - loop.time())
             try:
                 await self._generate_once(task_id, index, prompt, token, budget)
                 return

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from lumi_shared import queues, queues_api
 from lumi_shared.fetch import SafeFetcher
 from lumi_shared.messaging import OutboxRelay, ProcessedEvents
 from lumi_shared.service import build_infra, create_service_app, run_service
@@ -25,8 +26,14 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
     storage = storage or create_storage(settings)
     relay_box: list[OutboxRelay] = []
     repo = Repository(infra.db, on_outbox=lambda: relay_box[0].kick())
-    relay = OutboxRelay(infra.bus, repo.outbox_collections, interval=settings.OUTBOX_POLL_INTERVAL)
+    relay = OutboxRelay(infra.bus, [*repo.outbox_collections, infra.db[queues.COLLECTION]],
+                        interval=settings.OUTBOX_POLL_INTERVAL)
     relay_box.append(relay)
+    queue = queues.QueueControl("slicing", "printing", queues.QueueConfig(
+        concurrency=settings.SLICE_WORKERS, timeout=settings.SLICE_TIMEOUT,
+        retries=max(0, settings.SLICE_MAX_ATTEMPTS - 1)), infra.db[queues.COLLECTION],
+        on_outbox=relay.kick, refresh=settings.QUEUE_CONFIG_REFRESH)
+    start_queues, stop_queues = queues.lifecycle(infra.bus, "printing", [queue])
     fetcher = fetcher or SafeFetcher(
         allowed_hosts=settings.host_list(settings.GCODE_FETCH_ALLOWED_HOSTS),
         allow_http=settings.GCODE_FETCH_ALLOW_HTTP, timeout=settings.PRINTER_REQUEST_TIMEOUT)
@@ -36,13 +43,14 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
     deps = Deps(repo=repo, storage=storage, settings=settings, registry=registry,
                 profile=profile, fetcher=fetcher)
     slicer = slicer or create_slicer(settings, fetcher=fetcher)
-    slice_worker, print_worker = SliceWorker(deps, slicer), PrintWorker(deps)
+    slice_worker, print_worker = SliceWorker(deps, slicer, queue), PrintWorker(deps)
     deps.wake_slicer, deps.wake_printer = slice_worker.wake, print_worker.wake
     processed = ProcessedEvents(infra.db["processed_events"])
 
     async def startup() -> None:
         await repo.ensure_indexes()
         await processed.ensure_indexes()
+        await start_queues()
         slice_worker.start()  # also resumes jobs whose lease a previous run left behind
         print_worker.start()
 
@@ -50,14 +58,16 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
         await print_worker.stop()
         await slice_worker.stop()
         await registry.aclose()
+        await stop_queues()
 
     app = create_service_app(
-        infra=infra, title="Lumi printing", routers=routers,
+        infra=infra, title="Lumi printing", routers=[*routers, queues_api.router],
         subscriptions=subscriptions(deps, processed), relay=relay,
         startup=[startup], shutdown=[shutdown], ready_checks={"storage": storage.ping},
         description="Slicing, printers and print jobs.")
     app.state.printing = deps
     app.state.workers = (slice_worker, print_worker)
+    app.state.queues = {queue.name: queue}
     app.state.slicer = slicer
     return app
 

@@ -29,9 +29,14 @@ class LeasedWorker:
     name = "worker"
 
     def __init__(self, store: AggregateStore, *, statuses: tuple[str, ...], concurrency: int,
-                 lease: float, poll: float) -> None:
+                 lease: float, poll: float, queue: Any = None) -> None:
+        """`queue`: a lumi_shared.queues.QueueControl whose live concurrency and pause
+        replace `concurrency`."""
         self.store, self.statuses = store, statuses
         self.concurrency, self.lease, self.poll = concurrency, lease, poll
+        self.queue = queue
+        if queue is not None:
+            queue.on_change(self.wake)
         self.running: dict[str, asyncio.Task] = {}
         self.tokens: dict[str, str] = {}
         self.loop = BackgroundLoop(self.name, self.tick, interval=poll, run_first=True)
@@ -58,15 +63,20 @@ class LeasedWorker:
         return {"status": {"$in": list(self.statuses)},
                 "$or": [{"leaseToken": None}, {"leaseUntil": {"$lt": now}}]}
 
+    def _limit(self) -> int:
+        if self.queue is None:
+            return self.concurrency
+        return self.queue.config.concurrency if self.queue.active else 0  # paused: none starts
+
     async def tick(self) -> None:
-        free = self.concurrency - len(self.running)
+        free = self._limit() - len(self.running)
         if free <= 0:
             return
         now = self.store.clock()
         cursor = self.store.collection.find(self.runnable(now), {"_id": 1})
         candidates = await cursor.sort([("createdAt", 1)]).limit(free * 2).to_list(free * 2)
         for candidate in candidates:
-            if len(self.running) >= self.concurrency:
+            if len(self.running) >= self._limit():
                 break
             job_id = candidate["_id"]
             if job_id in self.running:

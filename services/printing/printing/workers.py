@@ -38,10 +38,10 @@ LOST = "The printer no longer reports this job (restarted or cancelled on the pr
 class SliceWorker(LeasedWorker):
     name = "slice_worker"
 
-    def __init__(self, deps: Deps, slicer: Any) -> None:
+    def __init__(self, deps: Deps, slicer: Any, queue: Any) -> None:
         s = deps.settings
-        super().__init__(deps.repo.slices, statuses=tuple(ACTIVE_SLICE),
-                         concurrency=s.SLICE_WORKERS, lease=s.JOB_LEASE, poll=s.WORKER_POLL_INTERVAL)
+        super().__init__(deps.repo.slices, statuses=tuple(ACTIVE_SLICE), concurrency=s.SLICE_WORKERS,
+                         lease=s.JOB_LEASE, poll=s.WORKER_POLL_INTERVAL, queue=queue)
         self.deps, self.slicer = deps, slicer
 
     async def _heartbeat(self, job_id: str, token: str) -> None:
@@ -51,7 +51,8 @@ class SliceWorker(LeasedWorker):
 
     async def run(self, doc: dict[str, Any], token: str) -> None:
         deps, guard = self.deps, {"_id": doc["_id"], "leaseToken": token}
-        if doc["attempts"] > deps.settings.SLICE_MAX_ATTEMPTS:
+        max_attempts = self.queue.config.retries + 1
+        if doc["attempts"] > max_attempts:
             await self.store.mutate(guard, slice_failed("Slicing failed after repeated attempts"))
             return
         await self.store.mutate(guard, slice_processing)
@@ -62,7 +63,7 @@ class SliceWorker(LeasedWorker):
                 raise SliceError("The 3D model is no longer available")
             source: SliceSource = mesh_source(deps, model)
             gcode = await self.slicer.slice(source, deps.profile,
-                                            timeout=deps.settings.SLICE_TIMEOUT)
+                                            timeout=self.queue.config.timeout)
             meta = await asyncio.to_thread(metadata, gcode,
                                            filament_diameter=deps.profile.filament_diameter,
                                            density=deps.profile.filament_density)
@@ -73,7 +74,7 @@ class SliceWorker(LeasedWorker):
             url = await deps.storage.put(key, data, "text/x-gcode")
         except (SliceError, FetchError, ValueError) as exc:
             retry = getattr(exc, "retryable", False)
-            if retry and doc["attempts"] < deps.settings.SLICE_MAX_ATTEMPTS:
+            if retry and doc["attempts"] < max_attempts:
                 raise LeaseLost() from exc  # lease expires, the job is claimed again
             await self.store.mutate(guard, slice_failed(str(exc) or "Slicing failed"))
             return
