@@ -22,3 +22,13 @@ class JSendJSON(Response):
 
 def ok_json(data: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
     return JSendJSON(ok(data), status_code=status_code, headers=headers)
+
+
+def ok_array_json(page: dict[str, Any]) -> Response:
+    """A page answered as the bare array at `data` (what the old clients read with
+    `Array.isArray(data)`); the paging facts travel as `X-Total-Count` / `X-Has-More`."""
+    items = page["items"]
+    headers = {"X-Total-Count": str(int(page.get("total", len(items))))}
+    if page.get("hasMore") is not None:
+        headers["X-Has-More"] = "true" if page["hasMore"] else "false"
+    return ok_json(items, headers=headers)

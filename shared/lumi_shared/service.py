@@ -11,7 +11,7 @@ import structlog
 import uvicorn
 from fastapi import APIRouter, FastAPI
 
-from . import tracing
+from . import openapi, tracing
 from .docstore import InMemoryClient
 from .health import Check, health_router
 from .http import RequestIdMiddleware, install_error_handlers
@@ -100,6 +100,7 @@ def create_service_app(
     app.state.settings = settings
     app.state.infra = infra
     install_error_handlers(app)
+    openapi.install(app)
     app.add_middleware(RequestIdMiddleware)
     checks: dict[str, Check] = {"broker": infra.bus.ping}
     if infra.mongo is not None:

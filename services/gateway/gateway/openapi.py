@@ -1,11 +1,16 @@
 """The merged OpenAPI document of every service's public (`/api/...`) operations."""
 
 import asyncio
+import copy
+import re
 from typing import Any
 
 import structlog
 
 from lumi_shared.errors import AppError
+from lumi_shared.openapi import RETRY_AFTER, WHY, Error, Fail
+
+from .routes import ROUTES, Access, Route, RouteTable
 
 log = structlog.get_logger("lumi.gateway.openapi")
 
@@ -24,44 +29,116 @@ def _rename_refs(node: Any, prefix: str) -> Any:
     return node
 
 
+_FAIL = {"$ref": "#/components/schemas/Fail"}
+_ERROR = {"$ref": "#/components/schemas/Error"}
+UNSAFE = {"post", "put", "patch", "delete"}
+HTTP_METHODS = UNSAFE | {"get", "head", "options", "trace"}
+
+
+def _status(code: int) -> dict[str, Any]:
+    body: dict[str, Any] = {"description": WHY[code],
+                            "content": {"application/json": {"schema": _FAIL if code < 500 else _ERROR}}}
+    if code == 429:
+        body["headers"] = RETRY_AFTER
+    return body
+
+
+TASK_ID = {"name": "task_id", "in": "path", "required": True,
+           "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}}
+SSE_FRAMES = ("task:init (the full task, first), image:generating, image:completed, image:failed, "
+              "image:retrying, task:updated, model:generating, model:progress, model:completed, "
+              "model:failed, print:submitted, print:status, print:slice, task:deleted")
 GATEWAY_PATHS: dict[str, Any] = {
     "/api/tasks/{task_id}/events": {"get": {
         "tags": ["tasks"], "summary": "Live task progress (Server-Sent Events)",
-        "description": "Owner only. Events: task:init (the full task) first, then image:generating, "
-                       "image:completed, image:failed, task:updated, model:generating, "
-                       "model:progress, model:completed, model:failed, print:submitted, "
-                       "print:status, print:slice, task:deleted; `:keep-alive` comments as "
-                       "heartbeat.",
-        "parameters": [{"name": "task_id", "in": "path", "required": True,
-                        "schema": {"type": "string"}}],
+        "operationId": "task_events",
+        "description": "Owner only. `event: <name>` + `data: <JSON>` frames: " + SSE_FRAMES
+                       + "; `:keep-alive` comments as heartbeat. The stream ends after "
+                         "task:deleted.",
+        "security": [{"bearer": []}, {"cookie": []}],
+        "parameters": [TASK_ID],
         "responses": {
-            "200": {"description": "An event stream",
+            "200": {"description": "An event stream (`text/event-stream`)",
                     "content": {"text/event-stream": {"schema": {"type": "string"}}}},
-            "401": {"description": "Not logged in"},
-            "404": {"description": "No such task for this user"},
-            "503": {"description": "Too many live connections on this gateway"}}}},
+            "401": _status(401), "404": _status(404),
+            "503": {"description": "Too many live connections on this gateway: poll "
+                                   "/api/tasks/{task_id}/status instead",
+                    "content": {"application/json": {"schema": _ERROR}}}}}},
+    "/files/{key}": {"get": {
+        "tags": ["files"], "summary": "A stored file (images, 3D models, G-code)",
+        "operationId": "stored_file",
+        "description": "The absolute URLs in task, model and gallery answers point here. A "
+                       "private model's files live under a key that changes when its "
+                       "visibility changes; `Access-Control-Allow-Origin: *`.",
+        "security": [{}],
+        "parameters": [{"name": "key", "in": "path", "required": True,
+                        "description": "Storage key, e.g. images/<taskId>/0.png",
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 512}}],
+        "responses": {
+            "200": {"description": "The file", "content": {
+                "application/octet-stream": {"schema": {"type": "string",
+                                                        "contentMediaType": "application/octet-stream"}}}},
+            "404": {"description": "No such file (or no longer at this key)"}}}},
 }
 
 
-def merge(documents: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    paths: dict[str, Any] = dict(GATEWAY_PATHS)
-    schemas: dict[str, Any] = {}
+def _route(table: RouteTable, path: str, method: str) -> Route | None:
+    return table.match(re.sub(r"\{[^}]+\}", "x", path), method.upper())
+
+
+def _gateway_answers(table: RouteTable, path: str, method: str, operation: dict[str, Any]) -> None:
+    """What the gateway itself may answer before or instead of the service: 401 on login
+    routes (and their security), 403 for cross-site cookie requests, 413 over the body
+    limit, 404 for ids it cannot route, 431 for oversized headers, 502/503/504 upstream."""
+    route = _route(table, path, method)
+    responses = operation.setdefault("responses", {})
+    added = [431, 502, 503, 504]
+    if route is not None and route.access is Access.LOGIN:
+        added.append(401)
+        operation["security"] = [{"bearer": []}, {"cookie": []}]
+    if method in UNSAFE:
+        added += [403, 413]
+    if "{" in path:
+        added.append(404)
+    for code in added:
+        responses.setdefault(str(code), _status(code))
+
+
+def merge(documents: dict[str, dict[str, Any]], table: RouteTable | None = None) -> dict[str, Any]:
+    table = table or RouteTable(ROUTES)
+    paths: dict[str, Any] = {}
+    schemas: dict[str, Any] = {
+        "Fail": Fail.model_json_schema(ref_template="#/components/schemas/{model}"),
+        "Error": Error.model_json_schema(ref_template="#/components/schemas/{model}")}
+    schemas.update(schemas["Fail"].pop("$defs"))
     for service, doc in sorted(documents.items()):
         prefix = f"{service}_"
         for path, item in doc.get("paths", {}).items():
-            if path.startswith("/api/"):
-                paths.setdefault(path, {}).update(_rename_refs(item, prefix))
+            if not path.startswith("/api/"):
+                continue
+            for method, operation in _rename_refs(item, prefix).items():
+                if method in HTTP_METHODS and _route(table, path, method) is not None:
+                    _gateway_answers(table, path, method, operation)
+                    paths.setdefault(path, {})[method] = operation
         for name, schema in doc.get("components", {}).get("schemas", {}).items():
             schemas[prefix + name] = _rename_refs(schema, prefix)
+    paths.update(copy.deepcopy(GATEWAY_PATHS))
     return {
         "openapi": "3.1.0",
         "info": {"title": "Lumi API", "version": "1.0.0",
-                 "description": "Public API of the Lumi backend, served by the gateway."},
+                 "description": "Public API of the Lumi backend, served by the gateway. Every "
+                                "JSON answer is JSend: `{status: success, data}`, "
+                                "`{status: fail, data: {message, code, details?}}` (4xx) or "
+                                "`{status: error, message, code}` (5xx)."},
         "components": {
             "schemas": schemas,
             "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer"},
-                "cookie": {"type": "apiKey", "in": "cookie", "name": "lumi_session"},
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "`Authorization: Bearer <token>` from /api/auth/login"},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": "lumi_session",
+                           "description": "Session cookie set by /api/auth/login (`__Host-` "
+                                          "prefixed outside development); state-changing "
+                                          "requests need a same-site Origin"},
             },
         },
         "security": [{"bearer": []}, {"cookie": []}, {}],

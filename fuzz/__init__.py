@@ -1,0 +1,1 @@
+"""schemathesis against the embedded system (`make fuzz`): anonymous, then logged in."""
