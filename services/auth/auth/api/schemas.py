@@ -3,7 +3,7 @@
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from lumi_shared.text import CONTROL_MESSAGE, has_control
@@ -46,8 +46,12 @@ def _avatar(value: str | None) -> str | None:
     return value
 
 
-Email = Annotated[str, Field(max_length=320), AfterValidator(_email)]
-Code = Annotated[str, BeforeValidator(_code)]
+Email = Annotated[str, Field(max_length=320, json_schema_extra={"format": "email"}),
+                  AfterValidator(_email)]
+Code = Annotated[str, BeforeValidator(_code), WithJsonSchema({
+    "description": "The mailed code: 4 to 8 digits (older clients send it as a number)",
+    "anyOf": [{"type": "string", "pattern": r"^\d{4,8}$"},
+              {"type": "integer", "minimum": 1000, "maximum": 99_999_999}]})]
 
 
 class SendCodeBody(BaseModel):
