@@ -65,6 +65,10 @@ WHY = {
     503: "Temporarily unavailable (code SERVICE_UNAVAILABLE)",
     504: "An upstream service timed out (code UPSTREAM_TIMEOUT)",
 }
+PAGE_HEADERS = {
+    "X-Total-Count": {"description": "Items in the whole list", "schema": {"type": "integer"}},
+    "X-Has-More": {"description": "Whether a later page has items",
+                   "schema": {"type": "string", "enum": ["true", "false"]}}}
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again",
                                "schema": {"type": "integer", "minimum": 1}}}
 
