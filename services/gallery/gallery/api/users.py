@@ -6,30 +6,34 @@ travel as `X-Total-Count` / `X-Has-More`."""
 
 from fastapi import APIRouter, Response
 
-from lumi_shared.http import ok_array
 from lumi_shared.identity import CurrentUser
+from lumi_shared.openapi import PAGE_HEADERS, JSend
+from lumi_shared.responses import ok_array_json
 
 from .. import service
 from ..domain import InteractionType
 from .deps import DepsDep, Limit, Offset
+from .schemas import GalleryModel
 
 router = APIRouter(prefix="/api/users", tags=["users"])
+BARE_PAGE = {"response_model": JSend[list[GalleryModel]], "responses": {200: {
+    "description": "The page as a bare array", "headers": PAGE_HEADERS}}}
 
 
 async def _list(deps: DepsDep, user: CurrentUser, kind: InteractionType, offset: int,
-                limit: int, response: Response) -> dict:
-    return ok_array(response, await service.list_user_models(
+                limit: int) -> Response:
+    return ok_array_json(await service.list_user_models(
         catalogue=deps.catalogue, interactions=deps.interactions, directory=deps.directory,
         user_id=user.user_id, kind=kind, offset=offset, limit=limit))
 
 
-@router.get("/favorites")
-async def my_favorites(deps: DepsDep, user: CurrentUser, response: Response, limit: Limit = 20,
-                       offset: Offset = 0) -> dict:
-    return await _list(deps, user, InteractionType.FAVORITE, offset, limit, response)
+@router.get("/favorites", **BARE_PAGE)
+async def my_favorites(deps: DepsDep, user: CurrentUser, limit: Limit = 20,
+                       offset: Offset = 0) -> Response:
+    return await _list(deps, user, InteractionType.FAVORITE, offset, limit)
 
 
-@router.get("/likes")
-async def my_likes(deps: DepsDep, user: CurrentUser, response: Response, limit: Limit = 20,
-                   offset: Offset = 0) -> dict:
-    return await _list(deps, user, InteractionType.LIKE, offset, limit, response)
+@router.get("/likes", **BARE_PAGE)
+async def my_likes(deps: DepsDep, user: CurrentUser, limit: Limit = 20,
+                   offset: Offset = 0) -> Response:
+    return await _list(deps, user, InteractionType.LIKE, offset, limit)
