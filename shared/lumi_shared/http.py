@@ -31,18 +31,6 @@ def ok(data: Any) -> dict[str, Any]:
     return {"status": "success", "data": data}
 
 
-def ok_array(response: Any, page: dict[str, Any]) -> dict[str, Any]:
-    """A page answered as the bare array at `data` (what the old clients read with
-    `Array.isArray(data)`); the paging facts move to `X-Total-Count` / `X-Has-More`."""
-    items = page["items"]
-    total = int(page.get("total", len(items)))
-    response.headers["X-Total-Count"] = str(total)
-    has_more = page.get("hasMore")
-    if has_more is not None:
-        response.headers["X-Has-More"] = "true" if has_more else "false"
-    return ok(items)
-
-
 def fail_body(message: str, code: str, details: Any = None) -> dict[str, Any]:
     data: dict[str, Any] = {"message": message, "code": code}
     if details is not None:

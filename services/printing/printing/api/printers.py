@@ -2,21 +2,23 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, model_validator
 
-from lumi_shared.http import ok
 from lumi_shared.identity import CurrentUser
+from lumi_shared.openapi import JSend, Message, errors
+from lumi_shared.responses import ok_json
 from lumi_shared.timeutil import iso
 
 from ..service import printers, prints
 from .deps import DepsDep, Id
+from .schemas import Bound, JobStarted, OnePrinter, PrinterList, PrinterPage, PrinterStatus, Products
 
 router = APIRouter(tags=["printers"])
 PrinterId = Annotated[str, Path(min_length=1, max_length=100)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=32)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+OWN_PRINTER = errors(s404="No such printer bound to the caller")
 
 
 class BindRequest(BaseModel):
@@ -49,60 +51,66 @@ class JobRequest(BaseModel):
         return self
 
 
-@router.get("/api/devices/products")
+@router.get("/api/devices/products", response_model=JSend[Products])
 async def products(_: CurrentUser, deps: DepsDep, page: int = Query(0, ge=0),
                    size: int = Query(10, ge=1, le=100),
-                   keyword: str | None = Query(None, max_length=100)) -> dict:
+                   keyword: str | None = Query(None, max_length=100)) -> Response:
     items = deps.registry.products()
     if keyword:
         items = [p for p in items if keyword.lower() in (p["name"] + p["description"]).lower()]
-    return ok({"products": items[page * size:(page + 1) * size], "total": len(items)})
+    return ok_json({"products": items[page * size:(page + 1) * size], "total": len(items)})
 
 
-@router.get("/api/printers")
+@router.get("/api/printers", response_model=JSend[PrinterPage])
 async def list_printers(user: CurrentUser, deps: DepsDep, page: int = Query(1, ge=1),
                         size: int = Query(10, ge=1, le=100),
-                        includeStatus: bool = Query(True)) -> dict:  # noqa: N803
-    return ok(await printers.list_printers(deps, user.user_id, page=page, size=size,
+                        includeStatus: bool = Query(True)) -> Response:  # noqa: N803
+    return ok_json(await printers.list_printers(deps, user.user_id, page=page, size=size,
                                            include_status=includeStatus))
 
 
-@router.post("/api/printers/batch")
-async def batch(body: BatchRequest, user: CurrentUser, deps: DepsDep) -> dict:
-    return ok(await printers.printers_batch(deps, user.user_id, list(dict.fromkeys(body.ids))))
+@router.post("/api/printers/batch", response_model=JSend[PrinterList])
+async def batch(body: BatchRequest, user: CurrentUser, deps: DepsDep) -> Response:
+    return ok_json(await printers.printers_batch(deps, user.user_id, list(dict.fromkeys(body.ids))))
 
 
-@router.post("/api/printers", status_code=201)
-async def bind(body: BindRequest, user: CurrentUser, deps: DepsDep) -> JSONResponse:
+@router.post("/api/printers", status_code=201, response_model=JSend[Bound], responses=errors(
+    s400="Invalid body, or an unknown printer or wrong bind code",
+    s409="Bound to another account, or too many printers bound"))
+async def bind(body: BindRequest, user: CurrentUser, deps: DepsDep) -> Response:
     doc = await printers.bind(deps, user.user_id, body.deviceName, body.code)
     view = await printers.printer_view(deps, doc, live=False)
-    return JSONResponse(ok({"message": "Printer bound", "printer": view}), status_code=201)
+    return ok_json({"message": "Printer bound", "printer": view}, status_code=201)
 
 
-@router.get("/api/printers/{printer_id}")
-async def detail(user: CurrentUser, deps: DepsDep, printer_id: PrinterId) -> dict:
+@router.get("/api/printers/{printer_id}", response_model=JSend[OnePrinter], responses=OWN_PRINTER)
+async def detail(user: CurrentUser, deps: DepsDep, printer_id: PrinterId) -> Response:
     doc = await printers.owned_printer(deps, user.user_id, printer_id)
-    return ok({"printer": await printers.printer_view(deps, doc)})
+    return ok_json({"printer": await printers.printer_view(deps, doc)})
 
 
-@router.get("/api/printers/{printer_id}/status")
-async def status(user: CurrentUser, deps: DepsDep, printer_id: PrinterId) -> dict:
-    return ok(await printers.printer_status(deps, user.user_id, printer_id))
+@router.get("/api/printers/{printer_id}/status", response_model=JSend[PrinterStatus],
+            responses=OWN_PRINTER)
+async def status(user: CurrentUser, deps: DepsDep, printer_id: PrinterId) -> Response:
+    return ok_json(await printers.printer_status(deps, user.user_id, printer_id))
 
 
-@router.delete("/api/printers/{printer_id}")
-async def unbind(user: CurrentUser, deps: DepsDep, printer_id: PrinterId) -> dict:
+@router.delete("/api/printers/{printer_id}", response_model=JSend[Message], responses={
+    **OWN_PRINTER, **errors(s409="The printer has an active print job")})
+async def unbind(user: CurrentUser, deps: DepsDep, printer_id: PrinterId) -> Response:
     await printers.unbind(deps, user.user_id, printer_id)
-    return ok({"message": "Printer unbound"})
+    return ok_json({"message": "Printer unbound"})
 
 
-@router.post("/api/printers/{printer_id}/jobs", status_code=201)
+@router.post("/api/printers/{printer_id}/jobs", status_code=201, response_model=JSend[JobStarted],
+             responses=errors(s404="No such printer of the caller, or no such visible model",
+                              s409="The model is not finished, or too many active print jobs"))
 async def start_job(body: JobRequest, user: CurrentUser, deps: DepsDep,
-                    printer_id: PrinterId) -> JSONResponse:
+                    printer_id: PrinterId) -> Response:
     job = await prints.submit_printer_job(
         deps, user.user_id, printer_id, model_id=body.modelId,
         name=body.taskName or body.fileName, gcode_url=str(body.gcodeUrl) if body.gcodeUrl else None)
     view = {"id": job["_id"], "name": job["name"], "status": "queued",
             "printStatus": job["status"], "sliceTaskId": job.get("sliceTaskId"),
             "createdAt": iso(job["createdAt"])}
-    return JSONResponse(ok({"job": view, "taskId": job["_id"]}), status_code=201)
+    return ok_json({"job": view, "taskId": job["_id"]}, status_code=201)
