@@ -10,7 +10,7 @@ PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(shell command -v $(PYTHON))
 
-.PHONY: install run run-services faults test test-fast bench schemas k8s-render lint clean
+.PHONY: install run run-services faults fuzz test test-fast bench schemas k8s-render lint clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -31,11 +31,14 @@ run-services: install  ## six services as separate processes on RabbitMQ + a dat
 faults: install  ## fault suite on its own RabbitMQ node + SecantusDB (not in `make test`); FAULTS_ARGS="--only db-kill9 --tasks 20"
 	$(BIN)/python -m faults $(FAULTS_ARGS)
 
+fuzz: install  ## schemathesis (all checks, fixed seed) over /api/openapi of the embedded system, anonymous and logged in; FUZZ_EXAMPLES=20
+	$(BIN)/python -m fuzz
+
 test: install lint  ## lint, then every test; the rabbit tests run when RABBITMQ_URL is set (CI sets it)
 	$(BIN)/pytest
 
 lint: install  ## ruff (pyflakes, pycodestyle, bugbear, import order)
-	$(BIN)/ruff check shared services embedded bench deploy tests faults conftest.py
+	$(BIN)/ruff check shared services embedded bench deploy tests faults fuzz conftest.py
 
 test-fast: install  ## unit + integration tiers only
 	$(BIN)/pytest -m "not rabbit and not mongo and not e2e"

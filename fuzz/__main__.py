@@ -21,10 +21,12 @@ from lumi_embedded.system import running_system
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
 SEED = int(os.environ.get("FUZZ_SEED", "20261130"))
 ST = Path(sys.executable).with_name("st")
+CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
 def command(url: str, label: str, report_dir: Path, headers: dict[str, str]) -> list[str]:
-    args = [str(ST), "run", f"{url}/openapi.json", "--checks", "all", "--mode", "all",
+    args = [str(ST), "--config-file", str(CONFIG), "run", f"{url}/openapi.json",
+            "--checks", "all", "--mode", "all",
             "--seed", str(SEED), "--max-examples", str(EXAMPLES), "--workers", "2",
             "--phases", "examples,coverage,fuzzing", "--generation-database", "none",
             "--suppress-health-check", "too_slow,filter_too_much,data_too_large",

@@ -11,7 +11,7 @@ _TRACE = re.compile(r"Traceback \(most recent call last\)|File \"[^\"]+\.py\", l
 @schemathesis.check
 def no_stack_trace(ctx, response, case):
     """No response body (of any status) carries a Python stack trace or a source path."""
-    text = response.text if isinstance(response.text, str) else ""
+    text = response.content.decode("utf-8", errors="replace")
     match = _TRACE.search(text)
     if match:
         raise AssertionError(f"Stack trace in the response body: {match.group(0)!r}")

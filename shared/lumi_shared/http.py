@@ -5,10 +5,11 @@ import uuid
 from typing import Any
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, routing
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import AppError
@@ -77,17 +78,30 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(400, message, "VALIDATION_ERROR", details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "INTERNAL_ERROR")
         message = exc.detail if isinstance(exc.detail, str) else "Request failed"
+        headers = getattr(exc, "headers", None)
         if exc.status_code == 404:
             message = "Not found"
-        return error_response(exc.status_code, message, code, headers=getattr(exc, "headers", None))
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": allowed_methods(request)}
+        return error_response(exc.status_code, message, code, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled_error", error_type=type(exc).__name__)
         return error_response(500, "Internal server error", "INTERNAL_ERROR")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route of this path takes (Starlette's 405 names only the first
+    route that matched the path)."""
+    methods: set[str] = set()
+    for context in routing.iter_route_contexts(request.app.router.routes):
+        if context.route.matches(request.scope)[0] is not Match.NONE:
+            methods |= set(context.methods or ())
+    return ", ".join(sorted(methods))
 
 
 def new_request_id() -> str:

@@ -8,8 +8,9 @@ documents the shape; the fuzz run checks that the wire matches it).
 
 from typing import Any, Generic, Literal, TypeVar
 
-from fastapi import FastAPI
+from fastapi import FastAPI, routing
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
@@ -117,14 +118,56 @@ def tidy(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer",
+               "description": "`Authorization: Bearer <token>` from /api/auth/login"},
+    "cookie": {"type": "apiKey", "in": "cookie", "name": "lumi_session",
+               "description": "Session cookie set by /api/auth/login (`__Host-` prefixed outside "
+                              "development); state-changing requests need a same-site Origin"},
+}
+LOGGED_IN = [{"bearer": []}, {"cookie": []}]
+
+
+def _checks(dependant: Any) -> set[str]:
+    names = set()
+    for sub in dependant.dependencies:
+        names.add(getattr(sub.call, "__name__", ""))
+        names |= _checks(sub)
+    return names
+
+
+def _identity_answers(app: FastAPI, document: dict[str, Any]) -> None:
+    """Routes behind `CurrentUser`/`AdminUser` answer 401 (and 403) and need a session."""
+    for context in routing.iter_route_contexts(app.routes):
+        route = context.original_route
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        checks = _checks(route.dependant)
+        if not checks & {"require_user", "require_admin"}:
+            continue
+        item = document["paths"].get(context.path_format, {})
+        for method in context.methods or ():
+            operation = item.get(method.lower())
+            if operation is None:
+                continue
+            operation["security"] = LOGGED_IN
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("401", _fail_ref(document, 401))
+            if "require_admin" in checks:
+                responses.setdefault("403", _fail_ref(document, 403))
+    document.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+
+
 def install(app: FastAPI) -> None:
     """The app's `/openapi.json` is generated once, tidied."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = tidy(get_openapi(
+            document = tidy(get_openapi(
                 title=app.title, version=app.version, openapi_version=app.openapi_version,
                 description=app.description, routes=app.routes))
+            _identity_answers(app, document)
+            app.openapi_schema = document
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -8,7 +8,7 @@ from typing import Any
 import structlog
 
 from lumi_shared.errors import AppError
-from lumi_shared.openapi import RETRY_AFTER, WHY, Error, Fail
+from lumi_shared.openapi import LOGGED_IN, RETRY_AFTER, SECURITY_SCHEMES, WHY, Error, Fail
 
 from .routes import ROUTES, Access, Route, RouteTable
 
@@ -55,7 +55,7 @@ GATEWAY_PATHS: dict[str, Any] = {
         "description": "Owner only. `event: <name>` + `data: <JSON>` frames: " + SSE_FRAMES
                        + "; `:keep-alive` comments as heartbeat. The stream ends after "
                          "task:deleted.",
-        "security": [{"bearer": []}, {"cookie": []}],
+        "security": LOGGED_IN,
         "parameters": [TASK_ID],
         "responses": {
             "200": {"description": "An event stream (`text/event-stream`)",
@@ -95,7 +95,7 @@ def _gateway_answers(table: RouteTable, path: str, method: str, operation: dict[
     added = [431, 502, 503, 504]
     if route is not None and route.access is Access.LOGIN:
         added.append(401)
-        operation["security"] = [{"bearer": []}, {"cookie": []}]
+        operation["security"] = LOGGED_IN
     if method in UNSAFE:
         added += [403, 413]
     if "{" in path:
@@ -132,14 +132,7 @@ def merge(documents: dict[str, dict[str, Any]], table: RouteTable | None = None)
                                 "`{status: error, message, code}` (5xx)."},
         "components": {
             "schemas": schemas,
-            "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer",
-                           "description": "`Authorization: Bearer <token>` from /api/auth/login"},
-                "cookie": {"type": "apiKey", "in": "cookie", "name": "lumi_session",
-                           "description": "Session cookie set by /api/auth/login (`__Host-` "
-                                          "prefixed outside development); state-changing "
-                                          "requests need a same-site Origin"},
-            },
+            "securitySchemes": SECURITY_SCHEMES,
         },
         "security": [{"bearer": []}, {"cookie": []}, {}],
         "paths": dict(sorted(paths.items())),
