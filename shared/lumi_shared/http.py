@@ -17,6 +17,7 @@ from .errors import AppError
 log = structlog.get_logger("lumi.http")
 
 REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID_KEY = REQUEST_ID_HEADER.encode()
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 _HTTP_CODES = {
@@ -65,12 +66,21 @@ def _validation_message(errors: list[dict[str, Any]]) -> tuple[str, list[dict[st
     return f"{field}{first['message']}", details
 
 
+def app_error_response(exc: AppError) -> JSONResponse:
+    if exc.status >= 500:
+        log.warning("request_failed", code=exc.code, error=exc.message)
+    return error_response(exc.status, exc.message, exc.code, exc.details, exc.headers)
+
+
+def unexpected_error_response(exc: Exception) -> JSONResponse:
+    log.exception("unhandled_error", error_type=type(exc).__name__)
+    return error_response(500, "Internal server error", "INTERNAL_ERROR")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:
-        if exc.status >= 500:
-            log.warning("request_failed", code=exc.code, error=exc.message)
-        return error_response(exc.status, exc.message, exc.code, exc.details, exc.headers)
+        return app_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -90,8 +100,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled_error", error_type=type(exc).__name__)
-        return error_response(500, "Internal server error", "INTERNAL_ERROR")
+        return unexpected_error_response(exc)
 
 
 def allowed_methods(request: Request) -> str:
@@ -122,15 +131,16 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        raw = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode())
+        raw = next((v for k, v in scope["headers"] if k == _REQUEST_ID_KEY), None)
         request_id = clean_request_id(raw.decode("latin-1") if raw else None)
         scope.setdefault("state", {})["request_id"] = request_id
+        echoed = (_REQUEST_ID_KEY, request_id.encode())
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", [])
-                           if k.lower() != REQUEST_ID_HEADER.encode()]
-                headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+                           if k.lower() != _REQUEST_ID_KEY]
+                headers.append(echoed)
                 message["headers"] = headers
             await send(message)
 

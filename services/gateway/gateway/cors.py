@@ -43,28 +43,32 @@ class EdgeMiddleware:
 
     def __init__(self, app: ASGIApp, policy: OriginPolicy, hsts: bool) -> None:
         self.app, self.policy, self.hsts = app, policy, hsts
+        self._security: dict[str, list[tuple[bytes, bytes]]] = {}  # per CSP (three kinds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        origin = preflight = None
+        for key, value in scope["headers"]:
+            if key == b"origin":
+                origin = value.decode("latin-1")
+            elif key == b"access-control-request-method":
+                preflight = True
         path: str = scope["path"]
-        origin = headers.get("origin")
         is_files = path.startswith("/files/")
         public = next((v for p, v in PUBLIC_CORS.items() if path.startswith(p)), None)
-        if (scope["method"] == "OPTIONS" and "access-control-request-method" in headers
-                and (path.startswith("/api/") or public)):
+        if scope["method"] == "OPTIONS" and preflight and (path.startswith("/api/") or public):
             await self._preflight(origin, public, send)
             return
-        cors = public or self._cors_headers(origin)
+        added = [(k.encode(), v.encode()) for k, v in (public or self._cors_headers(origin)).items()]
+        added += self._security_headers(path)
 
         async def send_wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
                 raw = [(k, v) for k, v in message.get("headers", [])
                        if not k.lower().startswith(b"access-control-") and k.lower() != b"server"]
-                raw += [(k.encode(), v.encode()) for k, v in cors.items()]
-                raw += [(k.encode(), v.encode()) for k, v in self._security_headers(path)]
+                raw += added
                 if is_files and message["status"] == 200:  # keyed URLs: revoked by a new key
                     raw.append((b"cache-control", FILES_CACHE.encode()))
                 message["headers"] = raw
@@ -78,17 +82,19 @@ class EdgeMiddleware:
         return {"access-control-allow-origin": origin or "", "access-control-allow-credentials": "true",
                 "access-control-expose-headers": EXPOSE_HEADERS, "vary": "Origin"}
 
-    def _security_headers(self, path: str) -> list[tuple[str, str]]:
+    def _security_headers(self, path: str) -> list[tuple[bytes, bytes]]:
         """On every response (API, files, docs, 404s): nothing may frame or script it."""
         csp = DOCS_CSP if path == "/docs" else API_CSP
         if path.startswith("/api/proxy/"):  # remote bytes: never a document of our origin
             csp += "; sandbox"
-        out = [("x-content-type-options", "nosniff"),
-               ("referrer-policy", "strict-origin-when-cross-origin"),
-               ("content-security-policy", csp), ("x-frame-options", "DENY")]
-        if self.hsts:
-            out.append(("strict-transport-security", "max-age=31536000; includeSubDomains"))
-        return out
+        if (cached := self._security.get(csp)) is None:
+            out = [("x-content-type-options", "nosniff"),
+                   ("referrer-policy", "strict-origin-when-cross-origin"),
+                   ("content-security-policy", csp), ("x-frame-options", "DENY")]
+            if self.hsts:
+                out.append(("strict-transport-security", "max-age=31536000; includeSubDomains"))
+            cached = self._security[csp] = [(k.encode(), v.encode()) for k, v in out]
+        return cached
 
     async def _preflight(self, origin: str | None, public: dict[str, str] | None,
                          send: Send) -> None:

@@ -27,7 +27,7 @@ class Identities:
                                 for c in settings.TRUSTED_PROXIES]
 
     async def caller(self, request: Request, access: Access) -> Caller:
-        if (request.url.path.rstrip("/") in SIGN_IN_PATHS and request.headers.get("origin")
+        if (request.scope["path"].rstrip("/") in SIGN_IN_PATHS and request.headers.get("origin")
                 and not self._same_site(request)):
             raise Forbidden("Cross-site sign-in refused")
         caller = await self.resolver.caller(request, self.settings.SESSION_COOKIE_NAMES)
@@ -41,7 +41,7 @@ class Identities:
         # register set (no Origin header) must still be able to log in right after.
         if (caller.source is CredentialSource.COOKIE and caller.identity is not None
                 and request.method not in SAFE_METHODS
-                and request.url.path.rstrip("/") not in SIGN_IN_PATHS
+                and request.scope["path"].rstrip("/") not in SIGN_IN_PATHS
                 and not self._same_site(request)):
             raise Forbidden("Cross-site request refused")
         return caller
@@ -58,7 +58,7 @@ class Identities:
             "x-request-id": request.scope.get("state", {}).get("request_id", ""),
             **client_ip_headers(client_ip, self.settings.IDENTITY_SECRET),
             "x-forwarded-for": client_ip,
-            "x-forwarded-proto": request.url.scheme,
+            "x-forwarded-proto": request.scope.get("scheme", "http"),
             "x-forwarded-host": request.headers.get("host", ""),
         }
         if caller.identity:

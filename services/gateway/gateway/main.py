@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
             infra.bus.unsubscribe("gateway")
 
     checks = {name: (lambda n=name: deps.service_ready(n)) for name in settings.service_urls()}
-    routers = [docs.router(deps), sse.router(deps), assets.router(deps), forwarding.router(deps),
+    routers = [docs.router(deps), sse.router(deps), assets.router(deps),
                legacy_health_router(broker=infra.bus.ping, services=checks)]
     app = create_service_app(infra=infra, title="Lumi gateway", routers=routers,
                              startup=[subscribe], shutdown=[unsubscribe, deps.aclose],
@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
                              docs=False)
     app.state.gateway = deps
     mount_files(app, settings)
+    app.add_middleware(forwarding.Forwarding, deps=deps, own_routes=routers)
     app.add_middleware(EdgeMiddleware, policy=deps.policy, hsts=not settings.is_dev)
     app.add_middleware(HeaderLimitMiddleware, max_bytes=settings.MAX_HEADER_BYTES)
     return app

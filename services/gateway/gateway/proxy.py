@@ -23,6 +23,7 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriza
               "trailer", "trailers", "transfer-encoding", "upgrade", "host"}
 CREDENTIAL_HEADERS = {"cookie", "authorization"}
 OWN = {"date", "server"}  # the gateway's server sets these itself: never sent twice
+DROPPED = {name.encode() for name in HOP_BY_HOP | OWN}
 BUFFER_LIMIT = 256 * 1024  # smaller answers are read whole; larger ones are streamed
 
 
@@ -124,8 +125,9 @@ async def forward(request: Request, upstreams: Upstreams, service: str, *, max_b
     if has_body:  # the body is re-chunked on its way up; its length is the stream's business
         headers = [(k, v) for k, v in headers if k != "content-length"]
     # The gateway answers its own canonical paths: `/api/tasks/` is `/api/tasks` upstream.
-    path = request.url.path.rstrip("/") or "/"
-    path += f"?{request.url.query}" if request.url.query else ""
+    path = request.scope["path"].rstrip("/") or "/"
+    if query := request.scope.get("query_string"):
+        path += "?" + query.decode("latin-1")
     try:
         upstream = await upstreams.session.request(
             request.method, upstreams.url(service, path), headers=headers, allow_redirects=False,
@@ -140,8 +142,9 @@ async def forward(request: Request, upstreams: Upstreams, service: str, *, max_b
             raise too_large from None
         log.warning("upstream_unreachable", upstream=service, error=type(exc).__name__)
         raise UpstreamError("Upstream service unavailable") from None
-    raw_headers = [(k.lower().encode("latin-1"), _public_location(k, v, upstreams.urls[service]))
-                   for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP | OWN]
+    raw_headers = [(k, _public_location(v, upstreams.urls[service]) if k == b"location" else v)
+                   for k, v in ((k.lower(), v) for k, v in upstream.raw_headers)
+                   if k not in DROPPED]
     if upstream.content_length is not None and upstream.content_length <= BUFFER_LIMIT:
         try:
             body = await upstream.read()
@@ -157,11 +160,10 @@ async def forward(request: Request, upstreams: Upstreams, service: str, *, max_b
     return response
 
 
-def _public_location(name: str, value: str, base: str) -> bytes:
+def _public_location(value: bytes, base: str) -> bytes:
     """An upstream `Location` never names the service's internal address: made relative."""
-    if name.lower() == "location" and value.startswith(base):
-        value = value[len(base):] or "/"
-    return value.encode("latin-1")
+    prefix = base.encode("latin-1")
+    return (value[len(prefix):] or b"/") if value.startswith(prefix) else value
 
 
 async def _relay(upstream: aiohttp.ClientResponse):

@@ -213,3 +213,22 @@ async def test_client_address_comes_from_x_forwarded_for_only_behind_a_trusted_p
         seen = (await client.get("/api/gallery/models", headers=chain)).json()["data"]["headers"]
         assert seen["x-lumi-client-ip"] == "203.0.113.7"
         assert seen["x-forwarded-for"] == "203.0.113.7"
+
+
+async def test_an_unexpected_error_on_the_hop_is_a_jsend_500_without_a_trace(gateway_factory,
+                                                                              monkeypatch):
+    app, _ = gateway_factory()
+
+    async def broken(*_args, **_kwargs):
+        raise RuntimeError("internal detail")
+
+    async with running(app) as client:
+        monkeypatch.setattr(app.state.gateway.identities, "caller", broken)
+        response = await client.get("/api/gallery/models", headers={"x-request-id": "req-1"})
+        assert response.status_code == 500
+        assert response.json() == {"status": "error", "message": "Internal server error",
+                                   "code": "INTERNAL_ERROR"}
+        assert response.headers["x-request-id"] == "req-1"
+        assert response.headers["x-frame-options"] == "DENY"  # the edge headers still apply
+        # The gateway's own /api/ routes are answered by the gateway, never forwarded.
+        assert (await client.get("/api/openapi")).status_code == 200
