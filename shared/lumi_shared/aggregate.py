@@ -53,13 +53,20 @@ class Mutation:
 
 
 def load(value: Any) -> Any:
-    """Datetimes as aware UTC, whichever client (PyMongo, in-process store) returned them."""
+    """Datetimes as aware UTC, whichever client (PyMongo, in-process store) returned them.
+
+    In place: every read hands out the caller's own containers (PyMongo decodes a fresh
+    document; the in-process store's reads copy containers), so no second copy is made."""
     if isinstance(value, datetime):
         return as_utc(value)
-    if isinstance(value, dict):
-        return {k: load(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [load(v) for v in value]
+    items = value.items() if isinstance(value, dict) else enumerate(value) \
+        if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(item, datetime):
+            if item.tzinfo is not UTC:
+                value[key] = as_utc(item)
+        elif isinstance(item, (dict, list)):
+            load(item)
     return value
 
 

@@ -50,6 +50,9 @@ def build_infra(settings: BaseServiceSettings, *, mongo: Any = None, bus: Any = 
                  owns_mongo=mongo is None, owns_bus=bus is None)
 
 
+NO_NATIVE_TELEMETRY = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
+
+
 def create_service_app(
     *,
     infra: Infra,
@@ -94,8 +97,10 @@ def create_service_app(
 
     # No slash redirects: a redirect built from the Host header would leak this process's
     # internal address through the gateway (or send a browser off-site).
+    # FastAPI's own telemetry is off: lumi_shared.tracing instruments each service with its
+    # own provider, and the built-in layer asked the global provider on every request.
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,
-                  redirect_slashes=False,
+                  redirect_slashes=False, telemetry=NO_NATIVE_TELEMETRY,
                   **({} if docs else {"docs_url": None, "redoc_url": None, "openapi_url": None}))
     app.state.settings = settings
     app.state.infra = infra
