@@ -4,16 +4,21 @@ exactly the frames it missed, in order, on any gateway replica and after a resta
 One document per task in the gateway's own database (collection `sse_history`):
 
     {_id: task_id, owner, epoch, seq, expiresAt,
-     frames: [{seq, eid, name, data, end, at}]}   # the last `max_frames`, oldest first
+     frames: [{seq, eid, name, data, end, at}],   # the last `max_frames`, oldest first
+     eids: [..]}                                  # the last EID_WINDOW event ids recorded
 
 A frame's SSE id is `<epoch>-<seq>`. `epoch` is drawn when the document is created, so the ids
 of a history that expired and was created again never match. Bounds: at most `max_frames`
 frames per task (`$push` with `$slice`), frames older than `max_age` are never replayed, and a
 history nobody wrote to for `max_age` is removed by a TTL index on `expiresAt`.
 
-Every replica appends every event it receives; an append is idempotent by event id (within the
+Every replica appends every event it receives (its broadcast queue), and the one active
+consumer of the shared durable queue `gateway.sse-history` too, so events published while no
+replica runs are recorded after a restart; an append is idempotent by event id (within the
 kept frames) and takes the next `seq` with a write guarded by the `seq` it read (a concurrent
-writer makes it miss; it then reads again), so all replicas agree on one order per task.
+writer makes it miss; it then reads again), so all replicas agree on one order per task. The
+duplicate check looks at the last EID_WINDOW event ids of the task, far more than the frames
+kept, so a writer lagging behind the others never records an event twice.
 """
 
 import asyncio
@@ -33,7 +38,13 @@ from lumi_shared.timeutil import as_utc
 log = structlog.get_logger("lumi.gateway.history")
 
 COLLECTION = "sse_history"
+# Durable queue shared by the replicas (see main). Its bounds are fixed: RabbitMQ refuses to
+# declare an existing queue with other arguments. Older events are not recorded anyway.
+HISTORY_QUEUE = "gateway.sse-history"
+HISTORY_QUEUE_LENGTH = 100_000
+HISTORY_QUEUE_AGE = 3600.0
 MAX_ATTEMPTS = 30
+EID_WINDOW = 2000
 START = "0"  # the id of a position before any frame of a task
 
 
@@ -56,8 +67,8 @@ class History:
     async def ensure_indexes(self) -> None:
         await self.collection.create_index("expiresAt", expireAfterSeconds=0)
 
-    async def load(self, task_id: str) -> dict[str, Any] | None:
-        return await self.collection.find_one({"_id": task_id})
+    async def load(self, task_id: str, *, ids: bool = False) -> dict[str, Any] | None:
+        return await self.collection.find_one({"_id": task_id}, None if ids else {"eids": 0})
 
     async def append(self, event: Event, task_id: str, name: str, data: dict[str, Any],
                      end: bool) -> dict[str, Any] | None:
@@ -68,11 +79,11 @@ class History:
             return None
         frame = {"eid": event.event_id, "name": name, "data": data, "end": end, "at": now}
         for attempt in range(MAX_ATTEMPTS):
-            doc = await self.load(task_id)
+            doc = await self.load(task_id, ids=True)
             if doc is None:
                 doc = {"_id": task_id, "owner": getattr(event, "user_id", None),
                        "epoch": secrets.token_hex(6), "seq": 1, "expiresAt": now + self.max_age,
-                       "frames": [{"seq": 1, **frame}]}
+                       "frames": [{"seq": 1, **frame}], "eids": [event.event_id]}
                 try:
                     await self.collection.insert_one(doc)
                     return doc
@@ -80,14 +91,15 @@ class History:
                     continue
             if doc["owner"] != getattr(event, "user_id", None):
                 return None  # every frame of a task is its owner's
-            if any(f["eid"] == event.event_id for f in doc["frames"]):
+            if event.event_id in doc.get("eids", ()):
                 return doc
             seq = doc["seq"] + 1
             after = await self.collection.find_one_and_update(
                 {"_id": task_id, "epoch": doc["epoch"], "seq": doc["seq"]},
                 {"$set": {"seq": seq, "expiresAt": now + self.max_age},
                  "$push": {"frames": {"$each": [{"seq": seq, **frame}],
-                                      "$slice": -self.max_frames}}},
+                                      "$slice": -self.max_frames},
+                           "eids": {"$each": [event.event_id], "$slice": -EID_WINDOW}}},
                 return_document=ReturnDocument.AFTER)
             if after is not None:
                 return after

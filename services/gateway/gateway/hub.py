@@ -139,6 +139,11 @@ class SseHub:
                         if not client.queue.full():
                             client.queue.put_nowait(CLOSE)
             return
+        await self.record(event)
+
+    async def record(self, event: c.Event) -> None:
+        """Append the event's frame to its task's history and hand it to this replica's
+        clients of the task (idempotent: the broadcast and the shared queue both call it)."""
         frame = to_sse(event)
         task_id = getattr(event, "task_id", None)
         if frame is None or not task_id:

@@ -15,7 +15,13 @@ from . import assets, docs, forwarding, sse
 from .config import Settings
 from .cors import EdgeMiddleware, OriginPolicy
 from .files import mount_files
-from .history import COLLECTION, History
+from .history import (
+    COLLECTION,
+    HISTORY_QUEUE,
+    HISTORY_QUEUE_AGE,
+    HISTORY_QUEUE_LENGTH,
+    History,
+)
 from .hub import SseHub
 from .identity import Identities
 from .legacy_health import legacy_health_router
@@ -72,10 +78,14 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
     async def subscribe() -> None:  # every event, each replica: SSE frames, session evictions
         await deps.history.ensure_indexes()
         infra.bus.subscribe_broadcast("gateway", deps.on_event)
+        # and, kept while no replica runs, every event for the SSE history (one replica at a time)
+        infra.bus.subscribe_shared(HISTORY_QUEUE, deps.hub.record,
+                                   max_length=HISTORY_QUEUE_LENGTH, max_age=HISTORY_QUEUE_AGE)
 
     async def unsubscribe() -> None:  # a shared bus outlives this app; a new one may subscribe
         if not infra.owns_bus and hasattr(infra.bus, "unsubscribe"):
             infra.bus.unsubscribe("gateway")
+            infra.bus.unsubscribe(HISTORY_QUEUE)
 
     checks = {name: (lambda n=name: deps.service_ready(n)) for name in settings.service_urls()}
     routers = [docs.router(deps), sse.router(deps), assets.router(deps),

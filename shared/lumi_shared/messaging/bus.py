@@ -31,6 +31,12 @@ class EventBus(Protocol):
         """Every event matching `pattern`, through a private auto-delete queue (each replica
         sees all of them: the gateway's SSE, a service's queue settings)."""
 
+    def subscribe_shared(self, name: str, handler: Handler, *, max_length: int,
+                         max_age: float) -> None:
+        """Every event, in publish order, through one durable queue `name` that all replicas
+        share with a single active consumer; it keeps the events (at most `max_length`, none
+        older than `max_age` seconds) while no replica runs."""
+
     async def publish(self, event: Event) -> None: ...
     async def start(self) -> None: ...
     async def stop(self) -> None: ...

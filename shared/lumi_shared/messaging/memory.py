@@ -58,6 +58,11 @@ class InMemoryBus:
         # One worker: the gateway relays these to SSE clients in publish order.
         self._add(_Queue(f"broadcast.{name}", pattern, handler, 1, concurrency=1))
 
+    def subscribe_shared(self, name: str, handler: Handler, *, max_length: int,
+                         max_age: float) -> None:
+        # One process: one consumer, in publish order (nothing is kept while it is absent).
+        self._add(_Queue(name, "#", handler, 1, concurrency=1))
+
     def unsubscribe(self, name: str) -> None:
         queue = self._queues.pop(name, None) or self._queues.pop(f"broadcast.{name}", None)
         for task in queue.workers if queue else ():

@@ -102,14 +102,26 @@ class RabbitBus:
         queue = RabbitQueue(f"{name}.{uuid.uuid4().hex[:12]}", durable=False, exclusive=True,
                             auto_delete=True, routing_key=pattern,
                             arguments={"x-max-length": 10_000, "x-overflow": "drop-head"})
+        self._best_effort(queue, handler)
 
+    def subscribe_shared(self, name: str, handler: Handler, *, max_length: int,
+                         max_age: float) -> None:
+        queue = RabbitQueue(name, durable=True, routing_key="#", arguments={
+            "x-single-active-consumer": True, "x-max-length": max_length,
+            "x-overflow": "drop-head", "x-message-ttl": int(max_age * 1000)})
+        self._best_effort(queue, handler)
+
+    def _best_effort(self, queue: RabbitQueue, handler: Handler) -> None:
+        """In publish order, one message at a time (its own channel with prefetch 1, acked
+        once handled); a failed or unparseable delivery is not retried."""
         async def consume(body: bytes, message: RabbitMessage) -> None:
             try:
                 await handler(decode_event(_routing_key(message), body))
             except PoisonMessage:
                 return
 
-        self.broker.subscriber(queue, EVENTS_EXCHANGE, ack_policy=AckPolicy.ACK_FIRST,
+        self.broker.subscriber(queue, EVENTS_EXCHANGE, ack_policy=AckPolicy.ACK,
+                               channel=Channel(prefetch_count=1),
                                decoder=_raw_body)(consume)
 
     async def _declare_topology(self) -> None:

@@ -75,6 +75,17 @@ async def test_history_keeps_the_last_frames_and_a_gap_drops_a_live_client():
     assert store.resume_point(doc, f"{epoch}-4", "intruder") is None
 
 
+async def test_a_writer_lagging_behind_the_kept_frames_records_nothing_twice():
+    store = history(max_frames=2)
+    events = [generating(index=i % 4) for i in range(6)]
+    for _writer in range(2):  # e.g. the broadcast queue, then the shared queue's backlog
+        for event in events:
+            await store.append(event, "t1", "image:generating", {"i": event.index}, False)
+    doc = await store.load("t1")
+    assert doc["seq"] == 6 and [f["seq"] for f in doc["frames"]] == [5, 6]
+    assert "eids" not in doc
+
+
 async def test_frames_older_than_the_age_bound_are_not_replayed():
     now = [datetime(2026, 1, 1, tzinfo=UTC)]
     store = history(max_age=60.0, clock=lambda: now[0])

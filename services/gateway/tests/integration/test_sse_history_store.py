@@ -1,0 +1,48 @@
+"""The SSE history under racing writers (every replica appends every event, in publish
+order), on the in-process store and (marked `mongo`) on the real server CI runs."""
+
+import asyncio
+import uuid
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from gateway.history import History
+from lumi_shared import contracts as c
+from lumi_shared.docstore import InMemoryClient
+
+
+async def race(collection) -> None:
+    store = History(collection, max_frames=50, max_age=600.0)
+    await store.ensure_indexes()
+    task = uuid.uuid4().hex
+    events = [c.ImageGenerating(task_id=task, user_id="u1", image_id=f"i{i}", index=i)
+              for i in range(40)]
+
+    async def replica() -> None:
+        for event in events:
+            await store.append(event, task, "image:generating", {"index": event.index}, False)
+
+    await asyncio.gather(*(replica() for _ in range(4)))
+    doc = await store.load(task)
+    assert doc["seq"] == 40 and "eids" not in doc
+    assert [f["seq"] for f in doc["frames"]] == list(range(1, 41))
+    assert [f["data"]["index"] for f in doc["frames"]] == list(range(40))  # publish order
+    assert store.resume_point(doc, f"{doc['epoch']}-17", "u1") == 17
+
+
+async def test_racing_replicas_record_each_event_once_in_order_in_process():
+    await race(InMemoryClient()["lumi_gateway"]["sse_history"])
+
+
+@pytest.mark.mongo
+async def test_racing_replicas_record_each_event_once_in_order_on_the_server(mongo_url):
+    client = AsyncMongoClient(mongo_url, tz_aware=True, serverSelectionTimeoutMS=3000)
+    name = f"lumi_gateway_test_{uuid.uuid4().hex[:8]}"
+    try:
+        await race(client[name]["sse_history"])
+        indexes = await client[name]["sse_history"].index_information()
+        assert any(i.get("expireAfterSeconds") == 0 for i in indexes.values())
+    finally:
+        await client.drop_database(name)
+        await client.close()
