@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
+from pymongo.errors import PyMongoError
 
 from lumi_shared import contracts as c
 from lumi_shared.errors import RateLimited, ServiceUnavailable
@@ -80,7 +81,11 @@ class SseHub:
     async def position(self, client: Client, last_event_id: str | None) -> bool:
         """Place a registered client: after `last_event_id` when everything it missed is still
         kept (True: it resumes), else at the task's current end (it gets a fresh snapshot)."""
-        doc = await self.history.load(client.task_id)
+        try:
+            doc = await self.history.load(client.task_id)
+        except PyMongoError as exc:
+            log.warning("sse_history_unavailable", error=f"{type(exc).__name__}: {exc}")
+            raise ServiceUnavailable("Live progress is unavailable, poll /status instead") from exc
         seen = (self.history.resume_point(doc, last_event_id, client.user_id)
                 if last_event_id else None)
         resumed = seen is not None

@@ -108,3 +108,20 @@ async def test_a_deleted_tasks_stream_ends_with_a_final_frame(sse_gateway, read_
         assert [f.event for f in frames] == ["task:init", "status", "task:deleted"]
         assert frames[-1].data == {"requestId": "t1"} and frames[-1].id
         await wait_for(lambda: app.state.gateway.hub.count == 0)
+
+
+async def test_an_unreachable_history_is_a_clear_503(sse_gateway, monkeypatch):
+    from pymongo.errors import AutoReconnect
+
+    app, _ = sse_gateway
+
+    async def down(*_args, **_kw):
+        raise AutoReconnect("connection refused")
+
+    monkeypatch.setattr(app.state.gateway.history, "load", down)
+    async with serve_app(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
+        response = await client.get("/api/tasks/t1/events", headers=BEARER)
+        assert response.status_code == 503
+        body = response.json()
+        assert body["status"] == "error" and body["code"] == "SERVICE_UNAVAILABLE"
+        assert app.state.gateway.hub.count == 0
