@@ -103,7 +103,7 @@ class History:
                 return_document=ReturnDocument.AFTER)
             if after is not None:
                 return after
-            await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+            await asyncio.sleep(random.uniform(0, 0.002 * attempt))  # the first retry: at once
         log.warning("sse_history_busy", task_id=task_id, event_id=event.event_id)
         return None
 

@@ -8,6 +8,7 @@ where the client was. Each client has a bounded buffer: a client that cannot kee
 """
 
 import asyncio
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from .history import History, frame_id, frames_after
 log = structlog.get_logger("lumi.gateway.sse")
 
 CLOSE = object()
+RECORDED_MEMORY = 10_000
 
 
 def to_sse(event: c.Event) -> tuple[str, dict[str, Any]] | None:
@@ -51,6 +53,8 @@ class SseHub:
         self._per_user: dict[str, int] = {}
         self.count = 0
         self.dropped = 0
+        self._stripes = [asyncio.Lock() for _ in range(64)]
+        self._recorded: OrderedDict[str, None] = OrderedDict()  # event ids this replica recorded
 
     def register(self, task_id: str, user_id: str, session_id: str | None) -> Client:
         if self.count >= self.max_clients:
@@ -153,11 +157,19 @@ class SseHub:
         task_id = getattr(event, "task_id", None)
         if frame is None or not task_id:
             return
-        try:
-            doc = await self.history.append(event, task_id, *frame, end=event.ends_stream)
-        except Exception as exc:  # the database is down: this frame is lost, not the stream
-            log.warning("sse_history_write_failed", task_id=task_id,
-                        error=f"{type(exc).__name__}: {exc}")
-            return
+        # This replica's two writers take turns per task, and the second skips what the first
+        # recorded: no write race between them, no second database round trip.
+        async with self._stripes[hash(task_id) % len(self._stripes)]:
+            if event.event_id in self._recorded:
+                return
+            try:
+                doc = await self.history.append(event, task_id, *frame, end=event.ends_stream)
+            except Exception as exc:  # the database is down: this frame is lost, not the stream
+                log.warning("sse_history_write_failed", task_id=task_id,
+                            error=f"{type(exc).__name__}: {exc}")
+                return
+            self._recorded[event.event_id] = None
+            if len(self._recorded) > RECORDED_MEMORY:
+                self._recorded.popitem(last=False)
         if doc is not None:
             self._deliver(doc)

@@ -59,6 +59,30 @@ async def test_a_redelivered_event_is_one_frame_and_every_replica_sees_one_order
     assert [f["data"]["index"] for f in doc["frames"]] == [0, 1, 2]
 
 
+async def test_one_replicas_two_writers_record_an_event_with_one_database_write():
+    import asyncio
+
+    h = hub()
+    client = await placed(h)
+    writes = []
+    append = h.history.append
+
+    async def counted(*args, **kw):
+        writes.append(args[0].event_id)
+        return await append(*args, **kw)
+
+    h.history.append = counted
+    events = [generating(index=i) for i in range(5)]
+
+    async def writer():  # the broadcast queue and the shared queue, each in publish order
+        for event in events:
+            await h.record(event)
+
+    await asyncio.gather(writer(), writer())
+    assert writes == [e.event_id for e in events]
+    assert [item[2]["index"] for item in drain(client)] == [0, 1, 2, 3, 4]
+
+
 async def test_history_keeps_the_last_frames_and_a_gap_drops_a_live_client():
     store = history(max_frames=3)
     for i in range(5):
