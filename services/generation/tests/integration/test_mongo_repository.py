@@ -51,7 +51,8 @@ async def test_concurrent_selections_on_mongodb_yield_exactly_one_event(repo):
     winners = [r for r in results if not isinstance(r, Exception) and r.changed]
     assert len(winners) == 1
     raw = await repo.collection.find_one({"_id": task_id})
-    assert [e["routing_key"] for e in raw["outbox"]] == ["task.created", "image.selected"]
+    assert [e["routing_key"] for e in raw["outbox"]] == ["task.created", "image.selected",
+                                                         "task.status_changed"]
 
 
 async def test_updated_at_strictly_increases_on_mongodb(repo):
