@@ -41,7 +41,7 @@ class Infra:
 
 def build_infra(settings: BaseServiceSettings, *, mongo: Any = None, bus: Any = None,
                 database: bool = True) -> Infra:
-    """`database=False` for a service that keeps no data (the gateway)."""
+    """`database=False` for a service that keeps no data."""
     tracing.provider_for(settings.SERVICE_NAME, settings.OTEL_EXPORTER_OTLP_ENDPOINT)
     if not database:
         return Infra(settings, None, bus or create_bus(settings), owns_mongo=False,

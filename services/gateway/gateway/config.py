@@ -39,7 +39,8 @@ class Settings(BaseServiceSettings):
     SSE_HEARTBEAT: float = 30.0  # seconds between `heartbeat` frames
     SSE_CLIENT_BUFFER: int = 256
     SSE_MAX_CLIENTS: int = 10_000  # open streams on one replica; more is a 503
-    SSE_MAX_STREAMS_PER_USER: int = 20  # open streams of one user on one replica; more is a 429
+    SSE_MAX_STREAMS_PER_USER: int = 20  # open streams of one user, all replicas; more is a 429
+    SSE_LEASE_SECONDS: float = 90.0  # a dead replica's streams stop counting after this
     # Resume history per task (collection `sse_history`): the last N frames, none older than
     # SSE_HISTORY_SECONDS; beyond that a reconnecting client gets a fresh `task:init`.
     SSE_HISTORY_FRAMES: int = 200

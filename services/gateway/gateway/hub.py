@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from pymongo.errors import PyMongoError
 
 from lumi_shared import contracts as c
-from lumi_shared.errors import RateLimited, ServiceUnavailable
+from lumi_shared.errors import ServiceUnavailable
 
 from .history import History, frame_id, frames_after
 
@@ -45,12 +44,10 @@ class Client:
 
 
 class SseHub:
-    def __init__(self, history: History, *, buffer: int, max_clients: int,
-                 max_per_user: int) -> None:
+    def __init__(self, history: History, *, buffer: int, max_clients: int) -> None:
         self.history = history
-        self.buffer, self.max_clients, self.max_per_user = buffer, max_clients, max_per_user
+        self.buffer, self.max_clients = buffer, max_clients
         self._by_task: dict[str, set[Client]] = {}
-        self._per_user: dict[str, int] = {}
         self.count = 0
         self.dropped = 0
         self._stripes = [asyncio.Lock() for _ in range(64)]
@@ -59,12 +56,8 @@ class SseHub:
     def register(self, task_id: str, user_id: str, session_id: str | None) -> Client:
         if self.count >= self.max_clients:
             raise ServiceUnavailable("Too many live connections, poll /status instead")
-        if self._per_user.get(user_id, 0) >= self.max_per_user:
-            raise RateLimited(f"At most {self.max_per_user} open event streams per user",
-                              retry_after=5)
         client = Client(task_id, user_id, session_id, asyncio.Queue(self.buffer))
         self._by_task.setdefault(task_id, set()).add(client)
-        self._per_user[user_id] = self._per_user.get(user_id, 0) + 1
         self.count += 1
         return client
 
@@ -73,23 +66,13 @@ class SseHub:
         if clients and client in clients:
             clients.discard(client)
             self.count -= 1
-            left = self._per_user.pop(client.user_id, 1) - 1
-            if left:
-                self._per_user[client.user_id] = left
             if not clients:
                 del self._by_task[client.task_id]
-
-    def open_for(self, user_id: str) -> int:
-        return self._per_user.get(user_id, 0)
 
     async def position(self, client: Client, last_event_id: str | None) -> bool:
         """Place a registered client: after `last_event_id` when everything it missed is still
         kept (True: it resumes), else at the task's current end (it gets a fresh snapshot)."""
-        try:
-            doc = await self.history.load(client.task_id)
-        except PyMongoError as exc:
-            log.warning("sse_history_unavailable", error=f"{type(exc).__name__}: {exc}")
-            raise ServiceUnavailable("Live progress is unavailable, poll /status instead") from exc
+        doc = await self.history.load(client.task_id)
         seen = (self.history.resume_point(doc, last_event_id, client.user_id)
                 if last_event_id else None)
         resumed = seen is not None

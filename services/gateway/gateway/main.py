@@ -11,7 +11,7 @@ from lumi_shared.contracts import Event, SessionRevoked
 from lumi_shared.internal import InternalClient
 from lumi_shared.service import build_infra, create_service_app, run_service
 
-from . import assets, docs, forwarding, sse
+from . import assets, docs, forwarding, sse, streams
 from .config import Settings
 from .cors import EdgeMiddleware, OriginPolicy
 from .files import mount_files
@@ -29,6 +29,7 @@ from .limits import HeaderLimitMiddleware
 from .proxy import Upstreams
 from .routes import ROUTES, RouteTable
 from .sessions import SessionResolver
+from .streams import StreamLeases
 
 
 class Deps:
@@ -51,8 +52,9 @@ class Deps:
         self.history = History(db[COLLECTION], max_frames=settings.SSE_HISTORY_FRAMES,
                                max_age=settings.SSE_HISTORY_SECONDS)
         self.hub = SseHub(self.history, buffer=settings.SSE_CLIENT_BUFFER,
-                          max_clients=settings.SSE_MAX_CLIENTS,
-                          max_per_user=settings.SSE_MAX_STREAMS_PER_USER)
+                          max_clients=settings.SSE_MAX_CLIENTS)
+        self.leases = StreamLeases(db[streams.COLLECTION], cap=settings.SSE_MAX_STREAMS_PER_USER,
+                                   lease=settings.SSE_LEASE_SECONDS)
 
     async def on_event(self, event: Event) -> None:
         if isinstance(event, SessionRevoked):
@@ -77,6 +79,8 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
 
     async def subscribe() -> None:  # every event, each replica: SSE frames, session evictions
         await deps.history.ensure_indexes()
+        await deps.leases.ensure_indexes()
+        deps.leases.loop.start()
         infra.bus.subscribe_broadcast("gateway", deps.on_event)
         # and, kept while no replica runs, every event for the SSE history (one replica at a time)
         infra.bus.subscribe_shared(HISTORY_QUEUE, deps.hub.record,
@@ -91,9 +95,9 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
     routers = [docs.router(deps), sse.router(deps), assets.router(deps),
                legacy_health_router(broker=infra.bus.ping, services=checks)]
     app = create_service_app(infra=infra, title="Lumi gateway", routers=routers,
-                             startup=[subscribe], shutdown=[unsubscribe, deps.aclose],
-                             ready_checks=checks,
-                             docs=False)
+                             startup=[subscribe],
+                             shutdown=[unsubscribe, deps.leases.release_all, deps.aclose],
+                             ready_checks=checks, docs=False)
     app.state.gateway = deps
     mount_files(app, settings)
     app.add_middleware(forwarding.Forwarding, deps=deps, own_routes=routers)

@@ -13,18 +13,21 @@ import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pymongo.errors import PyMongoError
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from lumi_shared.errors import NotFound
+from lumi_shared.errors import NotFound, ServiceUnavailable
 
-from .hub import CLOSE, Client, SseHub
+from .hub import CLOSE, Client
 from .routes import Access
 
 if TYPE_CHECKING:
     from .main import Deps
 
+log = structlog.get_logger("lumi.gateway.sse")
 SEND_TIMEOUT = 15.0  # a socket that accepts nothing for this long is closed
 _TASK_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _EVENT_ID = re.compile(r"^[0-9a-f]{0,32}-?[0-9]{1,12}$")
@@ -36,8 +39,13 @@ def _heartbeat(client: Client) -> ServerSentEvent:
                            data=json.dumps({"timestamp": now}))
 
 
-def stream(hub: SseHub, client: Client, snapshot: dict[str, Any] | None,
-           heartbeat: float) -> EventSourceResponse:
+def _close(deps: "Deps", client: Client, lease: str | None) -> None:
+    deps.hub.unregister(client)
+    deps.leases.release_soon(lease)
+
+
+def stream(deps: "Deps", client: Client, lease: str,
+           snapshot: dict[str, Any] | None) -> EventSourceResponse:
     """`snapshot` None: a resumed stream (only the missed and the new frames)."""
     async def frames():
         try:
@@ -55,10 +63,10 @@ def stream(hub: SseHub, client: Client, snapshot: dict[str, Any] | None,
                 if client.dropped and client.queue.empty():
                     return
         finally:
-            hub.unregister(client)
+            _close(deps, client, lease)
 
     return EventSourceResponse(
-        frames(), ping=heartbeat, send_timeout=SEND_TIMEOUT,
+        frames(), ping=deps.settings.SSE_HEARTBEAT, send_timeout=SEND_TIMEOUT,
         ping_message_factory=lambda: _heartbeat(client),
         headers={"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"},
     )
@@ -78,19 +86,23 @@ def router(deps: "Deps") -> APIRouter:
         last_id = request.headers.get("last-event-id", "").strip()
         # Placed before the snapshot is read, so no frame between the two is missed.
         client = deps.hub.register(task_id, identity.user_id, identity.session_id)
+        lease = None
         try:
+            lease = await deps.leases.take(identity.user_id)
             resumed = await deps.hub.position(
                 client, last_id if _EVENT_ID.match(last_id) else None)
             status, body = await deps.upstreams.get_json(
                 "generation", f"/api/tasks/{task_id}",
                 headers=deps.identities.upstream_headers(request, caller))
-        except BaseException:
-            deps.hub.unregister(client)
+        except BaseException as exc:
+            _close(deps, client, lease)
+            if isinstance(exc, PyMongoError):
+                log.warning("sse_database_unavailable", error=f"{type(exc).__name__}: {exc}")
+                raise ServiceUnavailable("Live progress is unavailable, poll /status instead") from exc
             raise
         if status != 200:
-            deps.hub.unregister(client)
+            _close(deps, client, lease)
             return JSONResponse(body, status_code=status)
-        snapshot = None if resumed else body["data"]
-        return stream(deps.hub, client, snapshot, deps.settings.SSE_HEARTBEAT)
+        return stream(deps, client, lease, None if resumed else body["data"])
 
     return routes

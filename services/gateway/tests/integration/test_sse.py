@@ -2,12 +2,16 @@
 `status` and `heartbeat` frames, the per-user cap and the end of a deleted task's stream."""
 
 import asyncio
+from contextlib import AsyncExitStack
 from datetime import datetime
 
 import httpx
 import pytest
 
+from gateway.config import Settings
+from gateway.main import create_app
 from lumi_shared import contracts as c
+from lumi_shared.docstore import InMemoryClient
 from lumi_shared.testing import serve_app, wait_for
 
 BEARER = {"authorization": "Bearer good-token"}
@@ -76,26 +80,43 @@ async def test_another_users_task_is_a_404_and_anonymous_is_401(sse_gateway):
         assert app.state.gateway.hub.count == 0
 
 
-async def test_a_users_open_streams_are_capped_with_a_429(gateway_factory, fake_generation):
-    async with serve_app(fake_generation()) as generation_url:
-        app, _ = gateway_factory(GENERATION_URL=generation_url, SSE_MAX_STREAMS_PER_USER=2)
-        async with serve_app(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
-            async with client.stream("GET", "/api/tasks/t1/events", headers=BEARER) as first:
-                assert first.status_code == 200
-                async with client.stream("GET", "/api/tasks/t1/events", headers=BEARER) as second:
-                    assert second.status_code == 200
-                    await wait_for(lambda: app.state.gateway.hub.count == 2)
-                    third = await client.get("/api/tasks/t1/events", headers=BEARER)
-                    assert third.status_code == 429 and third.headers["retry-after"]
-                    body = third.json()
-                    assert body["status"] == "fail" and body["data"]["code"] == "RATE_LIMITED"
-                    assert "2 open event streams" in body["data"]["message"]
-                    async with client.stream("GET", "/api/tasks/t2/events", headers={
-                            "authorization": "Bearer admin-token"}) as admin:
-                        assert admin.status_code == 200  # another user's cap is their own
-                await wait_for(lambda: app.state.gateway.hub.open_for("u1") == 1)
-                async with client.stream("GET", "/api/tasks/t1/events", headers=BEARER) as again:
-                    assert again.status_code == 200
+async def test_a_users_open_streams_are_capped_with_a_429_across_replicas(
+        upstream_urls, tmp_path, fake_generation):
+    store = InMemoryClient()  # the gateways' shared database
+
+    def replica(generation_url):
+        return create_app(Settings(LUMI_ENV="test", LUMI_DATA_DIR=tmp_path,
+                                   SSE_MAX_STREAMS_PER_USER=2,
+                                   **{**upstream_urls, "GENERATION_URL": generation_url}),
+                          mongo=store)
+
+    async with serve_app(fake_generation()) as generation_url, AsyncExitStack() as stack:
+        clients = []
+        for app in (replica(generation_url), replica(generation_url)):
+            url = await stack.enter_async_context(serve_app(app))
+            clients.append(await stack.enter_async_context(httpx.AsyncClient(base_url=url,
+                                                                               timeout=10)))
+        one, two = clients
+        async with one.stream("GET", "/api/tasks/t1/events", headers=BEARER) as first:
+            assert first.status_code == 200
+            async with two.stream("GET", "/api/tasks/t1/events", headers=BEARER) as second:
+                assert second.status_code == 200
+                third = await one.get("/api/tasks/t1/events", headers=BEARER)
+                assert third.status_code == 429 and third.headers["retry-after"]
+                body = third.json()
+                assert body["status"] == "fail" and body["data"]["code"] == "RATE_LIMITED"
+                assert "2 open event streams" in body["data"]["message"]
+                async with two.stream("GET", "/api/tasks/t2/events", headers={
+                        "authorization": "Bearer admin-token"}) as admin:
+                    assert admin.status_code == 200  # another user's cap is their own
+            leases = store["lumi_gateway"]["sse_streams"]
+
+            async def one_left() -> bool:  # the closed stream's lease is released at once
+                return await leases.count_documents({"user": "u1"}) == 1
+
+            await wait_for(one_left, 5)
+            async with one.stream("GET", "/api/tasks/t1/events", headers=BEARER) as again:
+                assert again.status_code == 200
 
 
 async def test_a_deleted_tasks_stream_ends_with_a_final_frame(sse_gateway, read_frames):

@@ -1,0 +1,81 @@
+"""The open SSE streams of every replica, so the per-user cap holds across replicas.
+
+One lease per open stream in the gateway's database (collection `sse_streams`):
+`{_id: stream id, user, replica, expiresAt}`. A replica renews its leases every `lease / 3`
+seconds (one write for all of them) and removes them when it stops; a replica that died leaves
+leases that lapse after `lease` seconds (counted as closed, then removed by a TTL index).
+A new stream takes its lease first and then counts the user's live leases, so two racing
+connects can both be refused but never both exceed the cap.
+"""
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+
+from lumi_shared.errors import RateLimited
+from lumi_shared.loop import BackgroundLoop
+
+COLLECTION = "sse_streams"
+log = structlog.get_logger("lumi.gateway.sse")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class StreamLeases:
+    def __init__(self, collection: Any, *, cap: int, lease: float,
+                 clock: Callable[[], datetime] = _utcnow) -> None:
+        self.collection = collection
+        self.cap = cap
+        self.lease = timedelta(seconds=lease)
+        self.clock = clock
+        self.replica = uuid.uuid4().hex
+        self.loop = BackgroundLoop("gateway.sse-leases", self.renew, interval=lease / 3)
+        self._releasing: set[asyncio.Task] = set()
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index("expiresAt", expireAfterSeconds=0)
+        await self.collection.create_index([("user", 1), ("expiresAt", 1)])
+
+    async def take(self, user_id: str) -> str:
+        """A lease for a new stream of `user_id`; RateLimited when the user has `cap` open."""
+        stream_id = uuid.uuid4().hex
+        now = self.clock()
+        await self.collection.insert_one({"_id": stream_id, "user": user_id,
+                                          "replica": self.replica,
+                                          "expiresAt": now + self.lease})
+        live = await self.collection.count_documents({"user": user_id, "expiresAt": {"$gt": now}})
+        if live > self.cap:
+            await self.release(stream_id)
+            raise RateLimited(f"At most {self.cap} open event streams per user", retry_after=5)
+        return stream_id
+
+    async def release(self, stream_id: str) -> None:
+        await self.collection.delete_one({"_id": stream_id})
+
+    def release_soon(self, stream_id: str | None) -> None:
+        """From a closing stream (which may be cancelled meanwhile): a task of its own."""
+        if stream_id is None:
+            return
+        task = asyncio.get_running_loop().create_task(self.release(stream_id))
+        self._releasing.add(task)
+        task.add_done_callback(self._released)
+
+    def _released(self, task: asyncio.Task) -> None:
+        self._releasing.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("sse_lease_release_failed", error=repr(task.exception()))
+
+    async def renew(self) -> None:
+        await self.collection.update_many({"replica": self.replica},
+                                          {"$set": {"expiresAt": self.clock() + self.lease}})
+
+    async def release_all(self) -> None:
+        await self.loop.stop()
+        await asyncio.gather(*self._releasing, return_exceptions=True)
+        await self.collection.delete_many({"replica": self.replica})

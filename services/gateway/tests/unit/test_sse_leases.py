@@ -1,0 +1,51 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from gateway.streams import StreamLeases
+from lumi_shared.docstore import InMemoryClient
+from lumi_shared.errors import RateLimited
+
+
+def replicas(count: int, now: list[datetime]) -> list[StreamLeases]:
+    collection = InMemoryClient()["lumi_gateway"]["sse_streams"]
+    return [StreamLeases(collection, cap=2, lease=90.0, clock=lambda: now[0])
+            for _ in range(count)]
+
+
+async def test_the_cap_counts_a_users_streams_on_every_replica():
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
+    a, b = replicas(2, now)
+    first = await a.take("u1")
+    await b.take("u1")
+    with pytest.raises(RateLimited) as refused:
+        await a.take("u1")
+    assert refused.value.status == 429 and "2 open event streams" in refused.value.message
+    await a.take("u2")  # another user's streams are their own
+    await a.release(first)
+    await b.take("u1")
+    assert await a.collection.count_documents({"user": "u1"}) == 2
+
+
+async def test_a_dead_replicas_streams_lapse_and_a_live_ones_are_renewed():
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
+    live, dead = replicas(2, now)
+    await live.take("u1")
+    await dead.take("u1")
+    now[0] += timedelta(seconds=60)
+    await live.renew()
+    now[0] += timedelta(seconds=40)  # the dead replica's lease lapsed, the renewed one did not
+    await live.take("u1")
+    with pytest.raises(RateLimited):
+        await live.take("u1")
+
+
+async def test_a_stopping_replica_releases_its_streams():
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
+    stopping, other = replicas(2, now)
+    await stopping.take("u1")
+    stopping.release_soon(await stopping.take("u1"))
+    await stopping.release_all()
+    await other.take("u1")
+    await other.take("u1")
+    assert await other.collection.count_documents({}) == 2
