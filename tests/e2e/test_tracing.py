@@ -1,4 +1,5 @@
-"""One user action is one trace: gateway -> generation (HTTP) -> modeling (event), embedded."""
+"""One user action is one trace: gateway -> generation (HTTP) -> modeling (event), on the
+in-process broker and on RabbitMQ (FastStream's telemetry middleware on that path)."""
 
 import httpx
 import pytest
@@ -32,11 +33,16 @@ def tree(spans, root) -> list[str]:
     return lines
 
 
-async def test_selecting_an_image_is_one_trace_from_the_gateway_to_the_model(tmp_path):
+@pytest.fixture(params=["in-process", pytest.param("rabbitmq", marks=pytest.mark.rabbit)])
+def broker(request) -> str | None:
+    return request.getfixturevalue("rabbit_url") if request.param == "rabbitmq" else None
+
+
+async def test_selecting_an_image_is_one_trace_from_the_gateway_to_the_model(tmp_path, broker):
     exporter = InMemorySpanExporter()
     tracing.add_exporter(exporter)
     try:
-        async with running_system(tmp_path, overrides=FAST) as system:
+        async with running_system(tmp_path, overrides=FAST, rabbit_url=broker) as system:
             async with httpx.AsyncClient(base_url=system.url, timeout=10) as client:
                 me = await login(client, system.data_dir, "tracer@example.com")
                 created = await client.post("/api/tasks", json={"prompt": "a traced fox"},
@@ -74,3 +80,7 @@ async def test_selecting_an_image_is_one_trace_from_the_gateway_to_the_model(tmp
         span = by_id[span.parent.span_id]
         ancestors.append(service(span))
     assert ancestors[0] == "generation" and ancestors[-1] == "gateway"
+    if broker:  # FastStream's telemetry middleware: the publish and the delivery, same trace
+        names = {(service(s), s.name) for s in trace}
+        assert ("generation", "lumi.events.image.selected publish") in names
+        assert ("modeling", "lumi.events.image.selected process") in names
