@@ -1,13 +1,22 @@
 """RabbitMQ transport on FastStream: durable topic exchange, one quorum queue per subscription
 with its dead-letter queue and delivery limit, persistent publishes with publisher confirms
 (`message_id = event_id`), manual-ack semantics (ack after the effect; nack on error;
-reject poison straight to the DLQ)."""
+reject poison straight to the DLQ).
 
+Broker restarts: aio-pika's robust connection reconnects and restores the channel that
+FastStream caches for publishing and consuming, but a publish in the gap fails, and a channel
+whose own restore failed stays closed while the connection is fine. So a publish that fails on
+the transport waits for the channel to come back and tries again (bounded by the publish
+timeout), and a watchdog reopens a channel that stays closed on a live connection.
+"""
+
+import asyncio
 import logging
 import uuid
 from typing import Any
 
 import structlog
+from aio_pika.exceptions import AMQPError, DeliveryError
 from faststream.exceptions import RejectMessage
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import (
@@ -22,6 +31,7 @@ from faststream.rabbit.annotations import RabbitMessage
 
 from ..contracts import Event
 from ..errors import PoisonMessage
+from ..loop import BackgroundLoop
 from ..tracing import stamped
 from .bus import Handler, Subscription, decode_event
 from .topology import (
@@ -36,6 +46,10 @@ from .topology import (
 )
 
 log = structlog.get_logger("lumi.bus")
+
+# Failures of the way to the broker (closed channel or connection, no confirm in time); a
+# DeliveryError is the broker's own answer (nack, unroutable) and is not retried here.
+TRANSPORT_ERRORS = (AMQPError, ConnectionError, OSError, RuntimeError, TimeoutError)
 
 # Unroutable events (no consumer bound yet) go to a bounded catch-all queue instead of
 # coming back as returns, so `mandatory` + `on_return_raises` only fire on real faults.
@@ -57,11 +71,15 @@ def _routing_key(message: Any) -> str:
 class RabbitBus:
     def __init__(self, url: str, *, delivery_limit: int = 5, prefetch: int = 10,
                  publish_timeout: float = 10.0, graceful_timeout: float = 10.0,
+                 reconnect_interval: float = 2.0, channel_grace: float = 5.0,
                  middlewares: tuple[Any, ...] = ()) -> None:
+        """`channel_grace`: how long the channel may stay closed on a live connection (aio-pika
+        restoring it) before the bus reopens it itself."""
         self.delivery_limit = delivery_limit
         self.publish_timeout = publish_timeout
+        self.channel_grace = channel_grace
         self.broker = RabbitBroker(
-            url,
+            url, reconnect_interval=reconnect_interval,
             default_channel=Channel(prefetch_count=prefetch, publisher_confirms=True,
                                     on_return_raises=True),
             graceful_timeout=graceful_timeout,
@@ -71,6 +89,10 @@ class RabbitBus:
         )
         self._queues: list[str] = []
         self._started = False
+        self._recovering = asyncio.Lock()
+        self._closed_since: float | None = None
+        self.watchdog = BackgroundLoop("bus-channel-watchdog", self._watch,
+                                       interval=max(0.5, channel_grace / 2))
 
     def subscribe(self, subscription: Subscription) -> None:
         name = subscription.queue
@@ -142,25 +164,79 @@ class RabbitBus:
         await self._declare_topology()
         await self.broker.start()
         self._started = True
+        self.watchdog.start()
 
     async def publish(self, event: Event) -> None:
-        await self.broker.publish(
-            stamped(event).model_dump_json().encode(),
-            exchange=EVENTS_EXCHANGE,
-            routing_key=event.routing_key,
-            persist=True,
-            mandatory=True,
-            message_id=event.event_id,
-            content_type="application/json",
-            timeout=self.publish_timeout,
-        )
+        """Publish with confirms; a transport failure (broker restarting, channel closed) is
+        retried once the channel is back, until `publish_timeout` has passed."""
+        body = stamped(event).model_dump_json().encode()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.publish_timeout
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                # the bound covers aio-pika waiting for a reconnecting connection, too
+                async with asyncio.timeout(max(0.5, deadline - loop.time())):
+                    await self.broker.publish(
+                        body, exchange=EVENTS_EXCHANGE, routing_key=event.routing_key,
+                        persist=True, mandatory=True, message_id=event.event_id,
+                        content_type="application/json")
+                return
+            except DeliveryError:
+                raise
+            except TRANSPORT_ERRORS as exc:
+                if loop.time() >= deadline:
+                    raise
+                log.info("publish_retry", attempt=attempt, routing_key=event.routing_key,
+                         error=f"{type(exc).__name__}: {exc}")
+                await self._recover(deadline)
+
+    async def _channel(self) -> Any:
+        """FastStream's default channel: publishes and every subscriber ride on it."""
+        return await self.broker.config.channel_manager.get_channel()
+
+    async def _recover(self, deadline: float) -> None:
+        """Wait (until `deadline`) for the channel to be open again; the watchdog step reopens
+        it when the connection is up but the channel stays closed past the grace period."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(min(0.2, max(0.0, deadline - loop.time())))
+            await self._watch()
+            if loop.time() >= deadline or not (await self._channel()).is_closed:
+                return
+
+    async def _watch(self) -> None:
+        """Reopen the channel if it has been closed for `channel_grace` seconds while the
+        connection was up (a robust channel whose own restore failed never comes back)."""
+        if not self._started:
+            return
+        loop = asyncio.get_running_loop()
+        channel = await self._channel()
+        if not channel.is_closed or not await self.broker.ping(timeout=0.1):
+            self._closed_since = None
+            return
+        self._closed_since = self._closed_since or loop.time()
+        if loop.time() - self._closed_since < self.channel_grace:
+            return
+        async with self._recovering:
+            if channel.is_closed:
+                log.warning("bus_channel_reopened", closed_for=round(
+                    loop.time() - self._closed_since, 1))
+                await channel.reopen()
+        self._closed_since = None
 
     async def stop(self) -> None:
+        await self.watchdog.stop()
         await self.broker.stop()
         self._started = False
 
     async def ping(self) -> bool:
-        return await self.broker.ping(timeout=2.0)
+        """Ready: the connection is up and the channel is open (or being restored)."""
+        if not await self.broker.ping(timeout=2.0):
+            return False
+        return self._closed_since is None or (
+            asyncio.get_running_loop().time() - self._closed_since < self.channel_grace)
 
     @property
     def queue_names(self) -> list[str]:
