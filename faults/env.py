@@ -26,7 +26,8 @@ FAST = {
                    "IMAGE_STALL_TIMEOUT": "45",
                    # the suite measures reliability: 5 users start N tasks at 20/s, which the
                    # per-user abuse limits would turn into 429s past the batch's deadline
-                   "GENERATION_MAX_IN_FLIGHT": "0", "GENERATION_RATE_PER_MINUTE": "0"},
+                   "GENERATION_MAX_IN_FLIGHT": "0", "GENERATION_RATE_PER_MINUTE": "0",
+                   "MODEL_RECONCILE_AFTER": "15"},
     "modeling": {"MODEL_SIM_STEP_DELAY": "0.05", "MODEL_SIM_RESOLUTION": "32",
                  "MODEL_WORKER_POLL_INTERVAL": "0.3", "MODEL_JOB_LEASE": "5",
                  "MODEL_WORKER_CONCURRENCY": "8",

@@ -54,7 +54,10 @@ class Settings(StudioSettings, BaseServiceSettings):
     IMAGE_LEASE: float = 0.0  # 0 = IMAGE_DEADLINE + 60 s; the worker renews it every third
     SWEEP_RECOVERIES: int = 3  # times a task's dead images are handed back before they fail
     IMAGE_STALL_TIMEOUT: float = 900.0
-    MODEL_STALL_TIMEOUT: float = 1800.0
+    MODEL_STALL_TIMEOUT: float = 1800.0  # modeling has no model for the task by then: failed
+    MODEL_RECONCILE_AFTER: float = 120.0  # a model task silent this long is checked with modeling
+    MODELING_URL: str = "http://127.0.0.1:8003"
+    MODELING_TIMEOUT: float = 5.0
     DELETED_PURGE_AFTER: float = 600.0
 
     S3_ENDPOINT: str | None = None

@@ -24,6 +24,7 @@ from .providers import (
     create_image_provider,
     create_prompt_writer,
 )
+from .providers.modeling import ModelingClient, ModelTruth
 from .repository import MongoTaskRepository
 from .studio import COLLECTION as STUDIO_COLLECTION
 from .studio import build_studio
@@ -46,7 +47,8 @@ class Deps:
 def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any = None,
                storage: ObjectStorage | None = None, image_provider: ImageProvider | None = None,
                llm: PromptWriter | None = None, fetcher: GuardedFetcher | None = None,
-               clock: Callable[[], datetime] = utcnow_ms, studio: dict[str, Any] | None = None):
+               clock: Callable[[], datetime] = utcnow_ms, studio: dict[str, Any] | None = None,
+               modeling: ModelTruth | None = None):
     """`studio`: overrides for `build_studio` (provider, credits_transport, fetchers)."""
     settings = settings or Settings()
     infra = build_infra(settings, mongo=mongo, bus=bus)
@@ -65,7 +67,9 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
     llm = llm or create_prompt_writer(settings)
     worker = ImageWorker(repo=repo, provider=image_provider, writer=llm, storage=storage,
                          settings=settings, queue=queue)
-    sweeper = Sweeper(repo=repo, storage=storage, settings=settings)
+    modeling = modeling or ModelingClient(settings.MODELING_URL, secret=settings.IDENTITY_SECRET,
+                                          timeout=settings.MODELING_TIMEOUT)
+    sweeper = Sweeper(repo=repo, storage=storage, settings=settings, modeling=modeling)
     processed = ProcessedEvents(infra.db["processed_events"])
     deps = Deps(settings, repo, storage, relay, worker, sweeper)
     studio_parts = build_studio(settings, infra.db, storage=storage, on_outbox=relay.kick,
@@ -79,7 +83,7 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
     studio_parts.studio.limits = limits
 
     async def close_providers() -> None:
-        for closable in (image_provider, llm, fetcher):
+        for closable in (image_provider, llm, fetcher, modeling):
             await closable.aclose()
         await studio_parts.close()
 

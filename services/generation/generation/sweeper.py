@@ -14,7 +14,8 @@ from lumi_shared.storage import ObjectStorage
 from .config import Settings
 from .domain.enums import IMAGE_ACTIVE_STATUSES, MODEL_ACTIVE_STATUSES, ImageStatus
 from .domain.images import expire_images
-from .domain.projection import expire_model
+from .domain.projection import expire_model, reconciled
+from .providers.modeling import ModelingUnavailable, ModelTruth
 from .repository import TaskRepository
 
 log = structlog.get_logger("lumi.generation.sweeper")
@@ -35,9 +36,10 @@ async def purge_task(task_id: str, *, repo: TaskRepository, storage: ObjectStora
 
 
 class Sweeper:
-    def __init__(self, *, repo: TaskRepository, storage: ObjectStorage,
-                 settings: Settings) -> None:
+    def __init__(self, *, repo: TaskRepository, storage: ObjectStorage, settings: Settings,
+                 modeling: ModelTruth) -> None:
         self.repo, self.storage, self.settings = repo, storage, settings
+        self.modeling = modeling
         self.loop = BackgroundLoop("generation-sweeper", self.sweep,
                                    interval=settings.SWEEP_INTERVAL)
 
@@ -56,12 +58,12 @@ class Sweeper:
             result = await self.repo.mutate(
                 task_id, expire_images(image_cutoff, self.settings.SWEEP_RECOVERIES))
             changed += bool(result and result.changed)
+        reconcile_cutoff = now - timedelta(seconds=self.settings.MODEL_RECONCILE_AFTER)
         stale_models = await self.repo.find_ids({
             "deletedAt": None, "status": {"$in": [str(s) for s in MODEL_ACTIVE_STATUSES]},
-            "updatedAt": {"$lt": model_cutoff}}, BATCH)
+            "updatedAt": {"$lt": max(reconcile_cutoff, model_cutoff)}}, BATCH)
         for task_id in stale_models:
-            result = await self.repo.mutate(task_id, expire_model(model_cutoff, MODEL_TIMED_OUT))
-            changed += bool(result and result.changed)
+            changed += await self.reconcile_model(task_id, model_cutoff)
         leftovers = await self.repo.find_ids({"deletedAt": {"$lt": purge_cutoff},
                                               "outbox.0": {"$exists": False}}, BATCH)
         for task_id in leftovers:
@@ -69,6 +71,22 @@ class Sweeper:
         if changed:
             log.info("sweep_done", changed=changed)
         return changed
+
+    async def reconcile_model(self, task_id: str, stall_cutoff) -> bool:
+        """Ask modeling before touching a silent model: its state rebuilds the task view; only
+        a model modeling does not have, past the stall timeout, is reported failed."""
+        try:
+            truth = await self.modeling.model_of(task_id)
+        except ModelingUnavailable:
+            log.warning("model_truth_unavailable", task_id=task_id)
+            return False
+        transition = (expire_model(stall_cutoff, MODEL_TIMED_OUT) if truth is None
+                      else reconciled(truth))
+        result = await self.repo.mutate(task_id, transition)
+        if result and result.changed:
+            log.info("model_reconciled", task_id=task_id,
+                     truth=truth.routing_key if truth else "no model")
+        return bool(result and result.changed)
 
     async def start(self) -> None:
         if self.settings.SWEEP_INTERVAL > 0:

@@ -12,6 +12,7 @@ import pytest
 from generation.config import Settings
 from generation.domain.clock import truncate_ms
 from generation.main import create_app
+from generation.providers.modeling import ModelingUnavailable
 from lumi_shared.docstore import InMemoryClient
 from lumi_shared.messaging import InMemoryBus
 from lumi_shared.testing import as_user, running
@@ -37,11 +38,30 @@ class Clock:
         return self.frozen
 
 
+class FakeModeling:
+    """modeling's internal answer about a task's model, as a test sets it."""
+
+    def __init__(self) -> None:
+        self.truth: dict[str, Any] = {}  # task id -> event; absent: modeling has no model
+        self.down = False
+        self.asked: list[str] = []
+
+    async def model_of(self, task_id: str) -> Any:
+        self.asked.append(task_id)
+        if self.down:
+            raise ModelingUnavailable()
+        return self.truth.get(task_id)
+
+    async def aclose(self) -> None:
+        return None
+
+
 class Harness:
     def __init__(self, client: httpx.AsyncClient, app: Any, bus: InMemoryBus,
                  events: list, clock: Clock) -> None:
         self.client, self.app, self.bus, self.events, self.clock = client, app, bus, events, clock
         self.generation = app.state.generation
+        self.modeling = self.generation.sweeper.modeling
 
     async def settle(self) -> None:
         """Publish every outbox entry and run every consumer until nothing moves any more."""
@@ -106,6 +126,7 @@ async def open_harness(settings: Settings, clock: Clock, **overrides: Any) -> As
 
     bus.subscribe_broadcast("recorder", record)
     await bus.start()
+    overrides.setdefault("modeling", FakeModeling())
     app = create_app(settings, mongo=InMemoryClient(), bus=bus, clock=clock, **overrides)
     try:
         async with running(app) as client:

@@ -202,6 +202,15 @@ async def delete_model(user_id: str, model_id: str, deps: Deps) -> None:
         raise ModelNotFound()
 
 
+async def model_of_task(task_id: str, deps: Deps) -> dict[str, Any]:
+    """Modeling's truth about a task's model (internal): its current state as an event."""
+    doc = await deps.repo.get_by_task(task_id)
+    if doc is None:
+        raise ModelNotFound()
+    event = transitions.present(doc)
+    return {"routingKey": event.routing_key, "event": event.model_dump(mode="json")}
+
+
 async def user_stats(user_id: str, deps: Deps) -> dict[str, int]:
     total = await deps.repo.count(user_id)
     public = await deps.repo.count(user_id, Visibility.PUBLIC)

@@ -145,3 +145,22 @@ def deleted(doc: dict[str, Any], *, now: datetime) -> Change:
         "deleted_at": now, "files_deleted": False, "job.lease_token": None,
         "job.lease_until": None})
     return _with(change, ModelDeleted(**_ids(doc), version=version))
+
+
+def present(doc: dict[str, Any]) -> Event:
+    """The model's current state as the event that announced it, at its current version: what
+    generation rebuilds its task view from after a crash (`GET /internal/tasks/{id}/model`)."""
+    ids, version = _ids(doc), doc["version"]
+    if doc.get("deleted_at") is not None:
+        return ModelDeleted(**ids, version=version)
+    job = doc["job"]
+    if job["status"] == JobStatus.COMPLETED and doc.get("model_url"):
+        return ModelReady(**ids, version=version, name=doc["name"],
+                          visibility=doc["visibility"], files=files_of(doc),
+                          created_at=doc["created_at"], completed_at=doc["completed_at"],
+                          published_at=doc.get("published_at"))
+    if job["status"] == JobStatus.FAILED:
+        return ModelFailed(**ids, version=version,
+                           error_message=doc.get("error_message") or "3D model generation failed")
+    return ModelProgressed(**ids, version=version, progress=int(job.get("progress") or 0),
+                           status=job["status"])

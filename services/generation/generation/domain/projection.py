@@ -9,6 +9,7 @@ from typing import Any
 
 from lumi_shared.aggregate import Change
 from lumi_shared.contracts import (
+    Event,
     ModelDeleted,
     ModelFailed,
     ModelGenerating,
@@ -113,6 +114,14 @@ def expire_model(stall_cutoff: datetime, message: str):
         return _task_model_failed(doc, message, fields)
 
     return apply
+
+
+def reconciled(truth: Event):
+    """Sweeper: the task view rebuilt from modeling's present state, through the same guarded
+    transitions as its events (a newer version only; a COMPLETED task never goes back)."""
+    by_type = {ModelReady: model_ready, ModelFailed: model_failed, ModelDeleted: model_deleted,
+               ModelProgressed: model_progress, ModelGenerating: model_progress}
+    return by_type[type(truth)](truth)
 
 
 def model_updated(event: ModelUpdated):
