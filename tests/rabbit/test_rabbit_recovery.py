@@ -19,7 +19,7 @@ import pytest
 
 from lumi_shared.contracts import TaskCreated
 from lumi_shared.messaging import Subscription
-from lumi_shared.messaging.rabbit import RabbitBus
+from lumi_shared.messaging.rabbit import BEST_EFFORT_CHANNEL, RabbitBus
 from lumi_shared.testing import wait_for
 
 pytestmark = pytest.mark.rabbit
@@ -86,12 +86,16 @@ def task_created(prompt: str) -> TaskCreated:
     return TaskCreated(task_id=uuid.uuid4().hex, user_id="u1", prompt=prompt)
 
 
-async def consuming_bus(url: str, received: list[str]) -> RabbitBus:
+def consumer(received: list[str]):
     async def handler(event):
         received.append(event.prompt)
 
+    return handler
+
+
+async def consuming_bus(url: str, received: list[str]) -> RabbitBus:
     bus = RabbitBus(url, publish_timeout=30.0)
-    bus.subscribe(Subscription(f"r{uuid.uuid4().hex[:8]}", TaskCreated, handler))
+    bus.subscribe(Subscription(f"r{uuid.uuid4().hex[:8]}", TaskCreated, consumer(received)))
     await bus.start()
     await bus.publish(task_created("before"))
     await wait_for(lambda: "before" in received, timeout=10)
@@ -115,16 +119,26 @@ async def test_publish_and_consume_work_again_after_the_broker_comes_back(own_no
         await bus.stop()
 
 
-async def test_a_channel_left_closed_on_a_live_connection_is_reopened(rabbit_url):
+async def test_channels_left_closed_on_a_live_connection_are_reopened(rabbit_url):
     received: list[str] = []
-    bus = await consuming_bus(rabbit_url, received)
-    bus.channel_grace = 1.0
+    broadcast: list[str] = []
+
+    async def watch(event):
+        broadcast.append(event.prompt)
+
+    bus = RabbitBus(rabbit_url, publish_timeout=30.0, channel_grace=1.0)
+    bus.subscribe(Subscription(f"r{uuid.uuid4().hex[:8]}", TaskCreated, consumer(received)))
+    bus.subscribe_broadcast("recovery-test", watch)
+    await bus.start()
     try:
-        channel = await bus.broker.config.channel_manager.get_channel()
-        await channel.close()  # aio-pika's robust restore never brings back a closed channel
-        assert channel.is_closed
+        channels = [await bus._channel(), await bus._channel(BEST_EFFORT_CHANNEL)]
+        for channel in channels:
+            await channel.close()  # aio-pika's robust restore never brings back a closed channel
+        assert all(channel.is_closed for channel in channels)
         await bus.publish(task_created("after the close"))
         await wait_for(lambda: "after the close" in received, timeout=15)  # consumers too
-        assert not channel.is_closed
+        await wait_for(lambda: "after the close" in broadcast, timeout=15)
+        assert not any(channel.is_closed for channel in channels)
+        assert await bus.ping()
     finally:
         await bus.stop()

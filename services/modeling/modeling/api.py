@@ -149,8 +149,8 @@ async def delete_model(model_id: ModelId, user: CurrentUser, deps: DepsDep) -> R
 
 
 @router.get("/internal/tasks/{task_id}/model", include_in_schema=False)
-async def model_of_task(task_id: str, _: ServiceCaller, deps: DepsDep) -> dict:
-    return ok(await service.model_of_task(task_id, deps))
+async def model_of_task(task_id: str, _: ServiceCaller, deps: DepsDep) -> Response:
+    return ok_json(await service.model_of_task(task_id, deps))
 
 
 @router.get("/internal/users/{user_id}/stats", include_in_schema=False)

@@ -57,6 +57,7 @@ EVENTS_EXCHANGE = RabbitExchange(EXCHANGE, type=ExchangeType.TOPIC, durable=True
                                  arguments={"alternate-exchange": UNROUTED_EXCHANGE})
 DLX = RabbitExchange(DEAD_LETTER_EXCHANGE, type=ExchangeType.DIRECT, durable=True)
 UNROUTED = RabbitExchange(UNROUTED_EXCHANGE, type=ExchangeType.FANOUT, durable=True)
+BEST_EFFORT_CHANNEL = Channel(prefetch_count=1)
 
 
 async def _raw_body(message: Any) -> bytes:
@@ -90,7 +91,8 @@ class RabbitBus:
         self._queues: list[str] = []
         self._started = False
         self._recovering = asyncio.Lock()
-        self._closed_since: float | None = None
+        # the channels in use (None: FastStream's default one) -> since when seen closed
+        self._channels: dict[Channel | None, float | None] = {None: None}
         self.watchdog = BackgroundLoop("bus-channel-watchdog", self._watch,
                                        interval=max(0.5, channel_grace / 2))
 
@@ -142,9 +144,9 @@ class RabbitBus:
             except PoisonMessage:
                 return
 
+        self._channels[BEST_EFFORT_CHANNEL] = None
         self.broker.subscriber(queue, EVENTS_EXCHANGE, ack_policy=AckPolicy.ACK,
-                               channel=Channel(prefetch_count=1),
-                               decoder=_raw_body)(consume)
+                               channel=BEST_EFFORT_CHANNEL, decoder=_raw_body)(consume)
 
     async def _declare_topology(self) -> None:
         await self.broker.declare_exchange(UNROUTED)
@@ -192,9 +194,9 @@ class RabbitBus:
                          error=f"{type(exc).__name__}: {exc}")
                 await self._recover(deadline)
 
-    async def _channel(self) -> Any:
-        """FastStream's default channel: publishes and every subscriber ride on it."""
-        return await self.broker.config.channel_manager.get_channel()
+    async def _channel(self, which: Channel | None = None) -> Any:
+        """FastStream's channel: the default one carries publishes and durable consumers."""
+        return await self.broker.config.channel_manager.get_channel(which)
 
     async def _recover(self, deadline: float) -> None:
         """Wait (until `deadline`) for the channel to be open again; the watchdog step reopens
@@ -207,24 +209,26 @@ class RabbitBus:
                 return
 
     async def _watch(self) -> None:
-        """Reopen the channel if it has been closed for `channel_grace` seconds while the
-        connection was up (a robust channel whose own restore failed never comes back)."""
+        """Reopen a channel closed for `channel_grace` seconds while the connection was up (a
+        robust channel whose own restore failed never comes back); its consumers come back
+        with it."""
         if not self._started:
             return
         loop = asyncio.get_running_loop()
-        channel = await self._channel()
-        if not channel.is_closed or not await self.broker.ping(timeout=0.1):
-            self._closed_since = None
-            return
-        self._closed_since = self._closed_since or loop.time()
-        if loop.time() - self._closed_since < self.channel_grace:
-            return
-        async with self._recovering:
-            if channel.is_closed:
-                log.warning("bus_channel_reopened", closed_for=round(
-                    loop.time() - self._closed_since, 1))
-                await channel.reopen()
-        self._closed_since = None
+        connected = await self.broker.ping(timeout=0.1)
+        for which, since in list(self._channels.items()):
+            channel = await self._channel(which)
+            if not channel.is_closed or not connected:
+                self._channels[which] = None
+                continue
+            since = self._channels[which] = since or loop.time()
+            if loop.time() - since < self.channel_grace:
+                continue
+            async with self._recovering:
+                if channel.is_closed:
+                    log.warning("bus_channel_reopened", closed_for=round(loop.time() - since, 1))
+                    await channel.reopen()
+            self._channels[which] = None
 
     async def stop(self) -> None:
         await self.watchdog.stop()
@@ -232,11 +236,12 @@ class RabbitBus:
         self._started = False
 
     async def ping(self) -> bool:
-        """Ready: the connection is up and the channel is open (or being restored)."""
+        """Ready: the connection is up and no channel has been closed past the grace period."""
         if not await self.broker.ping(timeout=2.0):
             return False
-        return self._closed_since is None or (
-            asyncio.get_running_loop().time() - self._closed_since < self.channel_grace)
+        now = asyncio.get_running_loop().time()
+        return all(since is None or now - since < self.channel_grace
+                   for since in self._channels.values())
 
     @property
     def queue_names(self) -> list[str]:
