@@ -6,6 +6,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
+from sse_starlette.sse import AppStatus
 
 from gateway.config import Settings
 from gateway.main import create_app
@@ -100,6 +101,13 @@ def echo_app(name: str) -> FastAPI:
             "components": {"schemas": {"Thing": {"type": "object"}}}}
 
     return app
+
+
+@pytest.fixture(autouse=True)
+def sse_streams_may_run():
+    """A stopped embedded system (an earlier test) tells every SSE stream of the process to
+    end through sse_starlette's process-wide flag; these tests start with it cleared."""
+    AppStatus.should_exit = False
 
 
 @pytest.fixture
