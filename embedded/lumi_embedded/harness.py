@@ -59,6 +59,31 @@ async def task_when(client: httpx.AsyncClient, task_id: str, headers: dict[str, 
     return await wait_for(check, timeout, interval=0.1)
 
 
+async def task_with_images(client: httpx.AsyncClient, headers: dict[str, str], prompt: str) -> str:
+    """Create a task and wait until its images are done (asserted); its id."""
+    created = await client.post("/api/tasks", json={"prompt": prompt}, headers=headers)
+    task_id = created.json()["data"]["id"]
+    ready = await task_when(client, task_id, headers,
+                            lambda t: t["phase"] == "AWAITING_SELECTION" or t["status"] in FINAL)
+    assert ready["status"] == "IMAGE_COMPLETED", ready["status"]
+    return task_id
+
+
+async def purge_rabbit_queues(system: Any, rabbit_url: str) -> None:
+    """Empty the system's durable queues and their DLQs: the broker outlives test runs."""
+    import aio_pika
+
+    from lumi_shared.messaging.topology import dead_letter_queue_name
+
+    connection = await aio_pika.connect(rabbit_url)
+    async with connection:
+        channel = await connection.channel()
+        for app in system.apps.values():
+            for name in getattr(app.state.infra.bus, "queue_names", []):
+                for queue in (name, dead_letter_queue_name(name)):
+                    await (await channel.declare_queue(queue, passive=True)).purge()
+
+
 class FlakyCollections:
     """A store whose first write to one collection fails like a dropped MongoDB connection."""
 

@@ -54,13 +54,49 @@ class QueueView(QueueConfig):
     updatedBy: str | None = Field(None, description="Id of the admin who changed it last")
 
 
+class QueueStatus(QueueView):
+    """A queue's settings with its live figures (jobs in the database, every replica)."""
+
+    waiting: int = 0
+    running: int = Field(0, description="Jobs running now")
+    completed: int = 0
+    failed: int = 0
+    runningIds: list[str] = Field(default_factory=list, description="Up to 50 running job ids")
+    consumers: int | None = Field(None, description="Consumers of the event queue feeding it")
+    retryDelayBase: float | None = None
+    retryDelayMax: float | None = None
+
+
 FIELDS = tuple(QueueConfig.model_fields)
+
+
+class JobCounts:
+    """Where a queue's jobs live and which documents are waiting, running (with their ids),
+    completed and failed: read from the database, so the figures cover every replica."""
+
+    def __init__(self, collection: Any, *, waiting: dict, running: dict, completed: dict,
+                 failed: dict) -> None:
+        self.collection = collection
+        self.filters = {"waiting": waiting, "running": running, "completed": completed,
+                        "failed": failed}
+
+    async def read(self, max_ids: int = 50) -> dict[str, Any]:
+        counts = {name: await self.collection.count_documents(f)
+                  for name, f in self.filters.items()}
+        docs = await self.collection.find(self.filters["running"], {"_id": 1}).limit(
+            max_ids).to_list(max_ids)
+        return {**counts, "runningIds": [str(d["_id"]) for d in docs]}
 
 
 class QueueControl:
     def __init__(self, name: str, service: str, defaults: QueueConfig, collection: Any, *,
-                 on_outbox: Callable[[], None] | None = None, refresh: float = 5.0) -> None:
+                 on_outbox: Callable[[], None] | None = None, refresh: float = 5.0,
+                 counts: JobCounts | None = None, feed: str | None = None,
+                 retry_delay: tuple[float, float] | None = None) -> None:
+        """`counts`: the jobs in the database; `feed`: the event queue that brings new jobs
+        (its consumers are reported); `retry_delay`: (base, max) seconds between attempts."""
         self.name, self.service, self.config = name, service, defaults
+        self.counts, self.feed, self.retry_delay = counts, feed, retry_delay
         self.version, self.updated_at, self.updated_by = 0, None, None
         self.store = AggregateStore(collection, on_outbox=on_outbox)
         self._active = asyncio.Event()
@@ -128,6 +164,15 @@ class QueueControl:
     async def on_event(self, event: QueueConfigChanged) -> None:
         if isinstance(event, QueueConfigChanged) and event.queue == self.name:
             self._apply(event.model_dump(), event.version, event.occurred_at, event.actor_id)
+
+    async def status(self, bus: Any) -> QueueStatus:
+        figures = await self.counts.read() if self.counts else {}
+        consumers = None
+        if self.feed and hasattr(bus, "consumer_count"):
+            consumers = await bus.consumer_count(self.feed)
+        base, most = self.retry_delay or (None, None)
+        return QueueStatus(**self.view().model_dump(), **figures, consumers=consumers,
+                           retryDelayBase=base, retryDelayMax=most)
 
     async def update(self, patch: dict[str, Any], actor_id: str) -> QueueView:
         """Persist the changed fields with their event; apply them here at once."""

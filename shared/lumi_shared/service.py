@@ -18,6 +18,7 @@ from .http import RequestIdMiddleware, install_error_handlers
 from .messaging import OutboxRelay, Subscription, create_bus
 from .mongo import InProcessStoreRefused, close_client, create_mongo_client, ping
 from .observability import configure_logging
+from .ops_api import router as ops_router
 from .settings import BaseServiceSettings
 
 Hook = Callable[[], Awaitable[None]]
@@ -112,6 +113,7 @@ def create_service_app(
         checks["mongo"] = lambda: ping(infra.mongo)
     checks.update(ready_checks or {})
     app.include_router(health_router(checks))
+    app.include_router(ops_router)  # /internal/queues, /internal/dead-letters (service callers)
     for router in routers:
         app.include_router(router)
     tracing.instrument_app(app, settings.SERVICE_NAME, settings.OTEL_EXPORTER_OTLP_ENDPOINT)

@@ -4,13 +4,11 @@ through its QueueConfigChanged event and is audited. Embedded broker and RabbitM
 
 import asyncio
 
-import aio_pika
 import httpx
 import pytest
 
-from lumi_embedded.harness import FAST, FINAL, login, task_when
+from lumi_embedded.harness import FAST, FINAL, login, purge_rabbit_queues, task_when, task_with_images
 from lumi_embedded.system import running_system
-from lumi_shared.messaging.topology import dead_letter_queue_name
 
 pytestmark = pytest.mark.e2e
 ADMIN = "ops-admin@example.com"
@@ -36,15 +34,8 @@ async def pause_hold_resume(system, tasks: int = 3) -> None:
         assert paused.json()["data"]["active"] is False
         assert paused.json()["data"]["updatedBy"]
 
-        ids = []
-        for i in range(tasks):
-            created = await client.post("/api/tasks", json={"prompt": f"a paused robot {i}"},
-                                        headers=me)
-            ids.append(created.json()["data"]["id"])
+        ids = [await task_with_images(client, me, f"a paused robot {i}") for i in range(tasks)]
         for task_id in ids:
-            ready = await task_when(client, task_id, me,
-                                    lambda t: t["phase"] == "AWAITING_SELECTION" or t["status"] in FINAL)
-            assert ready["status"] == "IMAGE_COMPLETED"
             selected = await client.patch(f"/api/tasks/{task_id}", json={"selectedImageIndex": 0},
                                           headers=me)
             assert selected.status_code == 200, selected.text
@@ -71,11 +62,5 @@ async def test_paused_model_generation_starts_nothing_until_resumed_embedded(tmp
 @pytest.mark.rabbit
 async def test_paused_model_generation_starts_nothing_until_resumed_rabbitmq(rabbit_url, tmp_path):
     async with running_system(tmp_path, rabbit_url=rabbit_url, overrides=overrides()) as system:
-        connection = await aio_pika.connect(rabbit_url)
-        channel = await connection.channel()
-        for app in system.apps.values():  # the broker outlives test runs: start empty
-            for name in getattr(app.state.infra.bus, "queue_names", []):
-                for queue in (name, dead_letter_queue_name(name)):
-                    await (await channel.declare_queue(queue, passive=True)).purge()
-        await connection.close()
+        await purge_rabbit_queues(system, rabbit_url)
         await pause_hold_resume(system)

@@ -1,7 +1,7 @@
 """Composition root of the gateway, the only public service. Its rooms: `forwarding` (route
 table -> service), `identity` (caller, CSRF, client address), `sse` (live task progress),
-`assets` (image/model proxy), `docs` (merged OpenAPI), `files` (stored files); CORS and limits
-are middlewares."""
+`assets` (image/model proxy), `ops` (workers status, dead letters), `docs` (merged OpenAPI),
+`files` (stored files); CORS and limits are middlewares."""
 
 from typing import Any
 
@@ -11,7 +11,7 @@ from lumi_shared.contracts import Event, SessionRevoked
 from lumi_shared.internal import InternalClient
 from lumi_shared.service import build_infra, create_service_app, run_service
 
-from . import assets, docs, forwarding, sse, streams
+from . import assets, docs, forwarding, ops, sse, streams
 from .config import Settings
 from .cors import EdgeMiddleware, OriginPolicy
 from .files import mount_files
@@ -49,6 +49,7 @@ class Deps:
                            max_connections=settings.UPSTREAM_MAX_CONNECTIONS),
             ttl=settings.SESSION_CACHE_TTL, max_size=settings.SESSION_CACHE_SIZE)
         self.identities = Identities(settings, self.policy, self.resolver)
+        self.operators = ops.Operators(self.upstreams, settings.IDENTITY_SECRET)
         self.history = History(db[COLLECTION], max_frames=settings.SSE_HISTORY_FRAMES,
                                max_age=settings.SSE_HISTORY_SECONDS)
         self.hub = SseHub(self.history, buffer=settings.SSE_CLIENT_BUFFER,
@@ -92,7 +93,7 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
             infra.bus.unsubscribe(HISTORY_QUEUE)
 
     checks = {name: (lambda n=name: deps.service_ready(n)) for name in settings.service_urls()}
-    routers = [docs.router(deps), sse.router(deps), assets.router(deps),
+    routers = [docs.router(deps), sse.router(deps), assets.router(deps), ops.router(deps),
                legacy_health_router(broker=infra.bus.ping, services=checks)]
     app = create_service_app(infra=infra, title="Lumi gateway", routers=routers,
                              startup=[subscribe],

@@ -58,10 +58,15 @@ class Upstreams:
 
     async def get_json(self, service: str, path: str, *, headers: dict[str, str] | None = None,
                        timeout: float | None = None) -> tuple[int, object]:
+        return await self.call_json("GET", service, path, headers=headers, timeout=timeout)
+
+    async def call_json(self, method: str, service: str, path: str, *,
+                        headers: dict[str, str] | None = None,
+                        timeout: float | None = None) -> tuple[int, object]:
         """(status, parsed JSON body or None); raises UpstreamError / UpstreamTimeout."""
         try:
-            async with self.session.get(
-                    self.url(service, path), headers=headers, allow_redirects=False,
+            async with self.session.request(
+                    method, self.url(service, path), headers=headers, allow_redirects=False,
                     timeout=aiohttp.ClientTimeout(total=timeout) if timeout else None) as response:
                 try:
                     body = await response.json(content_type=None)

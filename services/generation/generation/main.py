@@ -58,7 +58,14 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
     queue = queues.QueueControl("image_generation", "generation", queues.QueueConfig(
         concurrency=max(1, settings.IMAGE_CONCURRENCY), timeout=settings.IMAGE_TIMEOUT,
         retries=max(0, settings.IMAGE_MAX_ATTEMPTS - 1)), infra.db[queues.COLLECTION],
-        on_outbox=relay.kick, refresh=settings.QUEUE_CONFIG_REFRESH)
+        on_outbox=relay.kick, refresh=settings.QUEUE_CONFIG_REFRESH,
+        counts=queues.JobCounts(  # tasks with images waiting / being generated
+            tasks, waiting={"deletedAt": None, "phase": "IMAGE_GENERATION",
+                            "images": {"$elemMatch": {"imageStatus": "PENDING"}}},
+            running={"deletedAt": None, "images": {"$elemMatch": {"imageStatus": "GENERATING"}}},
+            completed={"phase": {"$ne": "IMAGE_GENERATION"}, "status": {"$ne": "IMAGE_FAILED"}},
+            failed={"status": "IMAGE_FAILED"}),
+        feed="generation.task.created", retry_delay=(settings.IMAGE_RETRY_BASE_DELAY, None))
     start_queues, stop_queues = queues.lifecycle(infra.bus, "generation", [queue])
     repo = MongoTaskRepository(tasks, on_outbox=relay.kick, clock=clock)
     storage = storage or create_storage(settings)

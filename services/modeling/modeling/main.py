@@ -28,7 +28,13 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
     queue = queues.QueueControl("model_generation", "modeling", queues.QueueConfig(
         concurrency=settings.MODEL_WORKER_CONCURRENCY, timeout=settings.MODEL_ATTEMPT_TIMEOUT,
         retries=settings.MODEL_MAX_ATTEMPTS - 1), infra.db[queues.COLLECTION],
-        on_outbox=relay.kick, refresh=settings.QUEUE_CONFIG_REFRESH)
+        on_outbox=relay.kick, refresh=settings.QUEUE_CONFIG_REFRESH,
+        counts=queues.JobCounts(
+            infra.db["models"], waiting={"job.status": {"$in": ["PENDING", "RETRYING"]}},
+            running={"job.status": "RUNNING"}, completed={"job.status": "COMPLETED"},
+            failed={"job.status": "FAILED"}),
+        feed="modeling.image.selected",
+        retry_delay=(settings.MODEL_RETRY_BASE_DELAY, settings.MODEL_RETRY_MAX_DELAY))
     start_queues, stop_queues = queues.lifecycle(infra.bus, "modeling", [queue])
     repo = MongoModelRepository(infra.db, on_outbox=relay.kick)
     fetcher = fetcher or SafeFetcher(

@@ -32,7 +32,10 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
     queue = queues.QueueControl("slicing", "printing", queues.QueueConfig(
         concurrency=settings.SLICE_WORKERS, timeout=settings.SLICE_TIMEOUT,
         retries=max(0, settings.SLICE_MAX_ATTEMPTS - 1)), infra.db[queues.COLLECTION],
-        on_outbox=relay.kick, refresh=settings.QUEUE_CONFIG_REFRESH)
+        on_outbox=relay.kick, refresh=settings.QUEUE_CONFIG_REFRESH,
+        counts=queues.JobCounts(infra.db["slices"], waiting={"status": "PENDING"},
+                                running={"status": "PROCESSING"}, completed={"status": "COMPLETED"},
+                                failed={"status": "FAILED"}))
     start_queues, stop_queues = queues.lifecycle(infra.bus, "printing", [queue])
     fetcher = fetcher or SafeFetcher(
         allowed_hosts=settings.host_list(settings.GCODE_FETCH_ALLOWED_HOSTS),

@@ -5,6 +5,7 @@ bounded retries, then the message is parked (kept, logged and written to a file)
 import asyncio
 import json
 from collections import deque
+from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
@@ -98,7 +99,8 @@ class InMemoryBus:
 
     def _park(self, queue: _Queue, routing_key: str, body: str, reason: str, attempts: int) -> None:
         record = {"queue": queue.name, "routing_key": routing_key, "reason": reason,
-                  "attempts": attempts, "body": json.loads(body)}
+                  "attempts": attempts, "body": json.loads(body),
+                  "parked_at": datetime.now(UTC).isoformat()}
         self.parked.append(record)
         log.error("event_parked", queue=queue.name, routing_key=routing_key, reason=reason,
                   attempts=attempts)
@@ -118,6 +120,30 @@ class InMemoryBus:
     def _spawn(self, queue: _Queue) -> None:
         loop = asyncio.get_running_loop()
         queue.workers = [loop.create_task(self._work(queue)) for _ in range(queue.concurrency)]
+
+    # -- operators (lumi_shared.dead_letters)
+
+    async def consumer_count(self, queue: str) -> int | None:
+        found = self._queues.get(queue)
+        return len(found.workers) if found else None
+
+    async def dead_letters(self, service: str, sample: int) -> list[dict]:
+        """Parked events of `service`'s queues, oldest first, per queue."""
+        by_queue: dict[str, list[dict]] = {}
+        for record in self.parked:
+            if record["queue"].startswith(f"{service}."):
+                by_queue.setdefault(record["queue"], []).append(record)
+        return [{"queue": name, "records": records} for name, records in by_queue.items()]
+
+    async def replay(self, queue: str, limit: int) -> int:
+        """Hand up to `limit` parked events of `queue` back to its consumer, oldest first."""
+        target = self._queues.get(queue)
+        picked = [r for r in self.parked if r["queue"] == queue][:limit] if target else []
+        for record in picked:
+            self.parked.remove(record)
+            target.pending += 1
+            target.messages.put_nowait((record["routing_key"], json.dumps(record["body"])))
+        return len(picked)
 
     # -- lifecycle
 

@@ -34,6 +34,7 @@ from ..errors import PoisonMessage
 from ..loop import BackgroundLoop
 from ..tracing import stamped
 from .bus import Handler, Subscription, decode_event
+from .rabbit_ops import REPLAY_KEY, RabbitOperations
 from .topology import (
     DEAD_LETTER_EXCHANGE,
     EXCHANGE,
@@ -66,16 +67,18 @@ async def _raw_body(message: Any) -> bytes:
 
 
 def _routing_key(message: Any) -> str:
-    return message.raw_message.routing_key or ""
+    replayed = (message.raw_message.headers or {}).get(REPLAY_KEY)
+    return str(replayed) if replayed else message.raw_message.routing_key or ""
 
 
-class RabbitBus:
+class RabbitBus(RabbitOperations):
     def __init__(self, url: str, *, delivery_limit: int = 5, prefetch: int = 10,
                  publish_timeout: float = 10.0, graceful_timeout: float = 10.0,
                  reconnect_interval: float = 2.0, channel_grace: float = 5.0,
                  middlewares: tuple[Any, ...] = ()) -> None:
         """`channel_grace`: how long the channel may stay closed on a live connection (aio-pika
         restoring it) before the bus reopens it itself."""
+        self.url, self._ops = url, None
         self.delivery_limit = delivery_limit
         self.publish_timeout = publish_timeout
         self.channel_grace = channel_grace
@@ -233,6 +236,7 @@ class RabbitBus:
     async def stop(self) -> None:
         await self.watchdog.stop()
         await self.broker.stop()
+        await self.close_operations()
         self._started = False
 
     async def ping(self) -> bool:
