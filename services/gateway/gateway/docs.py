@@ -4,11 +4,13 @@ and Swagger UI (`/docs`)."""
 from typing import TYPE_CHECKING
 
 import yaml
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from lumi_shared.contracts import asyncapi
+from lumi_shared.openapi import tidy
 
 from . import openapi
 
@@ -19,13 +21,21 @@ if TYPE_CHECKING:
 def router(deps: "Deps") -> APIRouter:
     routes = APIRouter()
 
+    def own(request: Request) -> dict:
+        """The gateway's own operations (its app's document, 400 for validation)."""
+        app = request.app
+        if getattr(app.state, "own_openapi", None) is None:
+            app.state.own_openapi = tidy(get_openapi(title=app.title, version=app.version,
+                                                     routes=app.routes))
+        return app.state.own_openapi
+
     @routes.get("/openapi.json", include_in_schema=False)
-    async def openapi_json() -> JSONResponse:
-        return JSONResponse(await openapi.collect(deps.upstreams))
+    async def openapi_json(request: Request) -> JSONResponse:
+        return JSONResponse(await openapi.collect(deps.upstreams, own=own(request)))
 
     @routes.get("/api/openapi", include_in_schema=False)
-    async def openapi_yaml() -> Response:
-        document = await openapi.collect(deps.upstreams)
+    async def openapi_yaml(request: Request) -> Response:
+        document = await openapi.collect(deps.upstreams, own=own(request))
         return Response(yaml.safe_dump(document, sort_keys=False, allow_unicode=True),
                         media_type="application/x-yaml",
                         headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"})

@@ -139,7 +139,21 @@ def merge(documents: dict[str, dict[str, Any]], table: RouteTable | None = None)
     }
 
 
-async def collect(upstreams: Any, timeout: float = 3.0) -> dict[str, Any]:
+def add_own(document: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    """The gateway's own `/api/` operations (image/model proxy, workers status, dead letters),
+    from its routes' generated document; their schemas are prefixed `gateway_`."""
+    for path, item in own.get("paths", {}).items():
+        if path.startswith("/api/"):
+            document["paths"].setdefault(path, _rename_refs(item, "gateway_"))
+    schemas = document["components"]["schemas"]
+    for name, schema in own.get("components", {}).get("schemas", {}).items():
+        schemas["gateway_" + name] = _rename_refs(schema, "gateway_")
+    document["paths"] = dict(sorted(document["paths"].items()))
+    return document
+
+
+async def collect(upstreams: Any, timeout: float = 3.0,
+                  own: dict[str, Any] | None = None) -> dict[str, Any]:
     async def one(name: str) -> tuple[str, dict | None]:
         try:
             status, body = await upstreams.get_json(name, "/openapi.json", timeout=timeout)
@@ -151,4 +165,4 @@ async def collect(upstreams: Any, timeout: float = 3.0) -> dict[str, Any]:
         return name, body
 
     results = await asyncio.gather(*(one(n) for n in upstreams.urls))
-    return merge({name: doc for name, doc in results if doc})
+    return add_own(merge({name: doc for name, doc in results if doc}), own or {})

@@ -171,6 +171,14 @@ async def test_merged_openapi_is_served_as_yaml_and_json_with_docs(gateway_facto
             "application/json"]["schema"]["$ref"]
         assert ref == "#/components/schemas/gallery_Thing"
         assert "gallery_Thing" in document["components"]["schemas"]
+        for own in ("/api/proxy/image", "/api/proxy/model", "/api/workers/status",
+                    "/api/admin/dead-letters", "/api/admin/dead-letters/{queue}/replay"):
+            assert own in document["paths"], own  # the gateway's own operations
+        workers = document["paths"]["/api/workers/status"]["get"]["responses"]["200"]
+        assert workers["content"]["application/json"]["schema"]["$ref"].startswith(
+            "#/components/schemas/gateway_")
+        assert "gateway_NxWorker" in document["components"]["schemas"]
+        assert set(document["paths"]["/api/proxy/image"]["get"]["responses"]) >= {"400", "403", "502"}
         assert (await client.get("/openapi.json")).json()["paths"] == document["paths"]
         assert "swagger" in (await client.get("/docs")).text.lower()
 
