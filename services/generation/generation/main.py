@@ -29,7 +29,7 @@ from .repository import MongoTaskRepository
 from .studio import COLLECTION as STUDIO_COLLECTION
 from .studio import build_studio
 from .sweeper import Sweeper
-from .worker import ImageWorker
+from .worker import WAITING_IMAGES, ImageWorker
 
 
 @dataclass
@@ -60,8 +60,7 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
         retries=max(0, settings.IMAGE_MAX_ATTEMPTS - 1)), infra.db[queues.COLLECTION],
         on_outbox=relay.kick, refresh=settings.QUEUE_CONFIG_REFRESH,
         counts=queues.JobCounts(  # tasks with images waiting / being generated
-            tasks, waiting={"deletedAt": None, "phase": "IMAGE_GENERATION",
-                            "images": {"$elemMatch": {"imageStatus": "PENDING"}}},
+            tasks, waiting=WAITING_IMAGES,
             running={"deletedAt": None, "images": {"$elemMatch": {"imageStatus": "GENERATING"}}},
             completed={"phase": {"$ne": "IMAGE_GENERATION"}, "status": {"$ne": "IMAGE_FAILED"}},
             failed={"status": "IMAGE_FAILED"}),
@@ -76,7 +75,8 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
                          settings=settings, queue=queue)
     modeling = modeling or ModelingClient(settings.MODELING_URL, secret=settings.IDENTITY_SECRET,
                                           timeout=settings.MODELING_TIMEOUT)
-    sweeper = Sweeper(repo=repo, storage=storage, settings=settings, modeling=modeling)
+    sweeper = Sweeper(repo=repo, storage=storage, settings=settings, modeling=modeling,
+                      images_paused=lambda: not queue.active)
     processed = ProcessedEvents(infra.db["processed_events"])
     deps = Deps(settings, repo, storage, relay, worker, sweeper)
     studio_parts = build_studio(settings, infra.db, storage=storage, on_outbox=relay.kick,

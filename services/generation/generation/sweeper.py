@@ -4,6 +4,7 @@ their files and documents even if their TaskDeleted delivery was lost.
 Every sweep is a guarded command on one task, so several replicas may sweep at once.
 """
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import structlog
@@ -37,9 +38,10 @@ async def purge_task(task_id: str, *, repo: TaskRepository, storage: ObjectStora
 
 class Sweeper:
     def __init__(self, *, repo: TaskRepository, storage: ObjectStorage, settings: Settings,
-                 modeling: ModelTruth) -> None:
+                 modeling: ModelTruth, images_paused: Callable[[], bool] = lambda: False) -> None:
+        """`images_paused`: the image queue is paused, so waiting images are not stalled."""
         self.repo, self.storage, self.settings = repo, storage, settings
-        self.modeling = modeling
+        self.modeling, self.images_paused = modeling, images_paused
         self.loop = BackgroundLoop("generation-sweeper", self.sweep,
                                    interval=settings.SWEEP_INTERVAL)
 
@@ -49,7 +51,7 @@ class Sweeper:
         model_cutoff = now - timedelta(seconds=self.settings.MODEL_STALL_TIMEOUT)
         purge_cutoff = now - timedelta(seconds=self.settings.DELETED_PURGE_AFTER)
         changed = 0
-        stale_images = await self.repo.find_ids({
+        stale_images = [] if self.images_paused() else await self.repo.find_ids({
             "deletedAt": None, "status": {"$in": [str(s) for s in IMAGE_ACTIVE_STATUSES]},
             "$or": [{"updatedAt": {"$lt": image_cutoff}},
                     {"images": {"$elemMatch": {"imageStatus": str(ImageStatus.GENERATING),

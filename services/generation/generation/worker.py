@@ -26,6 +26,11 @@ from .repository import TaskRepository
 log = structlog.get_logger("lumi.generation.worker")
 
 
+# Tasks with images nobody has started yet (what a paused queue leaves behind).
+WAITING_IMAGES = {"deletedAt": None, "phase": "IMAGE_GENERATION",
+                  "images": {"$elemMatch": {"imageStatus": "PENDING"}}}
+
+
 def image_key(task_id: str, index: int) -> str:
     return f"images/{task_id}/{index}.png"
 
@@ -49,8 +54,31 @@ class ImageWorker:
         self.settings = settings
         self.queue = queue  # lumi_shared.queues.QueueControl `image_generation` (live, pausable)
         self.lease = timedelta(seconds=settings.image_lease_seconds)
+        self._was_active = queue.active
+        self._resuming: asyncio.Task | None = None
+        queue.on_change(self._queue_changed)
+
+    def _queue_changed(self) -> None:
+        if self.queue.active and not self._was_active:
+            self._resuming = asyncio.get_running_loop().create_task(self.resume())
+        self._was_active = self.queue.active
+
+    async def resume(self, batches: int = 10) -> None:
+        """After a pause: run the tasks whose images waited (any replica may; claims are
+        guarded, so a task run twice is generated once)."""
+        seen: set[str] = set()
+        for _ in range(batches):
+            ids = [i for i in await self.repo.find_ids(WAITING_IMAGES, 100) if i not in seen]
+            if not ids or not self.queue.active:
+                return
+            seen.update(ids)
+            log.info("image_generation_resumed", tasks=len(ids))
+            await asyncio.gather(*(self.run(i) for i in ids), return_exceptions=True)
 
     async def run(self, task_id: str) -> None:
+        if not self.queue.active:  # paused: the images stay PENDING until `resume`
+            log.info("image_generation_paused", task_id=task_id)
+            return
         doc = await self.repo.get(task_id)
         if doc is None or doc["phase"] != RequestPhase.IMAGE_GENERATION:
             return
