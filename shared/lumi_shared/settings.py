@@ -36,6 +36,9 @@ class BaseServiceSettings(BaseSettings):
     EVENT_DELIVERY_LIMIT: int = 5
     EVENT_PREFETCH: int = 10
     EVENT_PUBLISH_TIMEOUT: float = 10.0
+    # a durable consumer retries an unreachable database or broker this long (backoff up to
+    # 10 s) before the failure counts as one of EVENT_DELIVERY_LIMIT deliveries
+    EVENT_TRANSIENT_RETRY: float = 60.0
 
     MONGODB_URL: str | None = None
     MONGODB_DB: str | None = None

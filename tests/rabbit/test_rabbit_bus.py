@@ -5,6 +5,7 @@ import uuid
 
 import aio_pika
 import pytest
+from pymongo.errors import ServerSelectionTimeoutError
 
 from lumi_shared.contracts import ImageCompleted, TaskCreated
 from lumi_shared.errors import PoisonMessage
@@ -179,3 +180,26 @@ async def test_ping_reports_a_live_connection(rabbit_url):
     assert await bus.ping()
     await bus.stop()
     await asyncio.sleep(0)
+
+
+async def test_a_database_outage_does_not_use_up_the_deliveries(rabbit_url, broker):
+    """delivery limit 1; the handler's database is unreachable three times in a row."""
+    channel, created = broker
+    calls: list[str] = []
+
+    async def needs_the_database(event):
+        calls.append(event.event_id)
+        if len(calls) <= 3:
+            raise ServerSelectionTimeoutError("database down")
+
+    service = f"t{uuid.uuid4().hex[:8]}"
+    bus = RabbitBus(rabbit_url, delivery_limit=1, prefetch=5, transient_retry=30)
+    bus.subscribe(Subscription(service, TaskCreated, needs_the_database))
+    queue = queue_name(service, TaskCreated.routing_key)
+    created += [queue, dead_letter_queue_name(queue)]
+    await bus.start()
+    await bus.publish(task_created("outage"))
+    await wait_for(lambda: len(calls) == 4, timeout=20)
+    await bus.stop()
+    assert await depth(channel, dead_letter_queue_name(queue)) == 0
+    assert await depth(channel, queue) == 0

@@ -19,8 +19,10 @@ def create_bus(settings: BaseServiceSettings) -> Any:
         return RabbitBus(settings.RABBITMQ_URL, delivery_limit=settings.EVENT_DELIVERY_LIMIT,
                          prefetch=settings.EVENT_PREFETCH,
                          publish_timeout=settings.EVENT_PUBLISH_TIMEOUT,
+                         transient_retry=settings.EVENT_TRANSIENT_RETRY,
                          middlewares=rabbit_middlewares(settings.SERVICE_NAME))
     return InMemoryBus(delivery_limit=settings.EVENT_DELIVERY_LIMIT,
+                       transient_retry=settings.EVENT_TRANSIENT_RETRY,
                        parked_file=settings.LUMI_DATA_DIR / "parked-events.jsonl")
 
 

@@ -15,6 +15,7 @@ from ..errors import PoisonMessage
 from ..tracing import stamped
 from .bus import Handler, Subscription, decode_event
 from .topology import topic_matches
+from .transient import patient
 
 log = structlog.get_logger("lumi.bus")
 
@@ -32,7 +33,10 @@ class _Queue:
 class InMemoryBus:
     def __init__(self, *, delivery_limit: int = 5, concurrency: int = 4,
                  retry_base_delay: float = 0.05, parked_file: Path | None = None,
-                 max_parked: int = 1000) -> None:
+                 max_parked: int = 1000, transient_retry: float = 0.0) -> None:
+        """`transient_retry`: seconds a durable consumer retries an infrastructure failure
+        (`messaging.transient`) before it counts as one of its `delivery_limit` attempts."""
+        self.transient_retry = transient_retry
         self.delivery_limit = delivery_limit
         self.concurrency = concurrency
         self.retry_base_delay = retry_base_delay
@@ -53,7 +57,8 @@ class InMemoryBus:
 
     def subscribe(self, subscription: Subscription) -> None:
         self._add(_Queue(subscription.queue, subscription.event.routing_key,
-                         subscription.handler, self.delivery_limit, self.concurrency))
+                         patient(subscription.handler, budget=self.transient_retry),
+                         self.delivery_limit, self.concurrency))
 
     def subscribe_broadcast(self, name: str, handler: Handler, pattern: str = "#") -> None:
         # One worker: the gateway relays these to SSE clients in publish order.

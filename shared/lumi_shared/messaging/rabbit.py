@@ -45,6 +45,7 @@ from .topology import (
     dead_letter_queue_name,
     queue_arguments,
 )
+from .transient import patient
 
 log = structlog.get_logger("lumi.bus")
 
@@ -75,10 +76,12 @@ class RabbitBus(RabbitOperations):
     def __init__(self, url: str, *, delivery_limit: int = 5, prefetch: int = 10,
                  publish_timeout: float = 10.0, graceful_timeout: float = 10.0,
                  reconnect_interval: float = 2.0, channel_grace: float = 5.0,
-                 middlewares: tuple[Any, ...] = ()) -> None:
+                 transient_retry: float = 0.0, middlewares: tuple[Any, ...] = ()) -> None:
         """`channel_grace`: how long the channel may stay closed on a live connection (aio-pika
-        restoring it) before the bus reopens it itself."""
+        restoring it) before the bus reopens it itself. `transient_retry`: seconds a durable
+        consumer retries an infrastructure failure before it counts as a delivery."""
         self.url, self._ops = url, None
+        self.transient_retry = transient_retry
         self.delivery_limit = delivery_limit
         self.publish_timeout = publish_timeout
         self.channel_grace = channel_grace
@@ -104,7 +107,7 @@ class RabbitBus(RabbitOperations):
         queue = RabbitQueue(name, durable=True, queue_type=QueueType.QUORUM,
                             routing_key=subscription.event.routing_key,
                             arguments=queue_arguments(name, self.delivery_limit))
-        handler = subscription.handler
+        handler = patient(subscription.handler, budget=self.transient_retry)
 
         async def consume(body: bytes, message: RabbitMessage) -> None:
             try:
