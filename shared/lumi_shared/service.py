@@ -80,6 +80,7 @@ def create_service_app(
         if infra.owns_mongo and isinstance(infra.mongo, InMemoryClient):
             infra.mongo.start_maintenance()
         if relay:
+            await relay.ensure_indexes()
             relay.start()
         log.info("service_started", title=title, port=settings.PORT,
                  broker=type(infra.bus).__name__, database=type(infra.mongo).__name__)

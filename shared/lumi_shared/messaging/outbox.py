@@ -47,6 +47,13 @@ class OutboxRelay:
         self.loop = BackgroundLoop("outbox-relay", self._drain, interval=interval,
                                    run_first=True)
 
+    async def ensure_indexes(self) -> None:
+        """Finding pending entries must not scan every document: a sparse index holds only
+        the documents whose outbox has an entry (the relay polls it twice a second)."""
+        for collection in self.collections:
+            await collection.create_index([(f"{OUTBOX_FIELD}.0", 1)], sparse=True,
+                                          name="outbox_pending")
+
     def kick(self) -> None:
         """Publish soon: called right after a write that added outbox entries."""
         self.loop.wake()
