@@ -24,6 +24,7 @@ kept, so a writer lagging behind the others never records an event twice.
 import asyncio
 import random
 import secrets
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,6 +46,7 @@ HISTORY_QUEUE_LENGTH = 100_000
 HISTORY_QUEUE_AGE = 3600.0
 MAX_ATTEMPTS = 30
 EID_WINDOW = 2000
+LAST_MEMORY = 10_000  # tasks whose last position this replica remembers
 START = "0"  # the id of a position before any frame of a task
 
 
@@ -63,6 +65,9 @@ class History:
         self.max_frames = max_frames
         self.max_age = timedelta(seconds=max_age)
         self.clock = clock
+        # task -> (owner, epoch, seq) this replica last wrote or read: the next append tries
+        # one guarded write at seq + 1 before it reads the document (one round trip, not two)
+        self._last: OrderedDict[str, tuple[str | None, str, int]] = OrderedDict()
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index("expiresAt", expireAfterSeconds=0)
@@ -78,6 +83,12 @@ class History:
         if as_utc(event.occurred_at) < now - self.max_age:
             return None
         frame = {"eid": event.event_id, "name": name, "data": data, "end": end, "at": now}
+        owner = getattr(event, "user_id", None)
+        last = self._last.get(task_id)
+        if last is not None and last[0] == owner:
+            after = await self._push(task_id, last[1], last[2], frame, now)
+            if after is not None:
+                return self._remember(after)
         for attempt in range(MAX_ATTEMPTS):
             doc = await self.load(task_id, ids=True)
             if doc is None:
@@ -86,26 +97,38 @@ class History:
                        "frames": [{"seq": 1, **frame}], "eids": [event.event_id]}
                 try:
                     await self.collection.insert_one(doc)
-                    return doc
+                    return self._remember(doc)
                 except DuplicateKeyError:
                     continue
-            if doc["owner"] != getattr(event, "user_id", None):
+            if doc["owner"] != owner:
                 return None  # every frame of a task is its owner's
             if event.event_id in doc.get("eids", ()):
-                return doc
-            seq = doc["seq"] + 1
-            after = await self.collection.find_one_and_update(
-                {"_id": task_id, "epoch": doc["epoch"], "seq": doc["seq"]},
-                {"$set": {"seq": seq, "expiresAt": now + self.max_age},
-                 "$push": {"frames": {"$each": [{"seq": seq, **frame}],
-                                      "$slice": -self.max_frames},
-                           "eids": {"$each": [event.event_id], "$slice": -EID_WINDOW}}},
-                return_document=ReturnDocument.AFTER)
+                return self._remember(doc)
+            after = await self._push(task_id, doc["epoch"], doc["seq"], frame, now)
             if after is not None:
-                return after
+                return self._remember(after)
             await asyncio.sleep(random.uniform(0, 0.002 * attempt))  # the first retry: at once
         log.warning("sse_history_busy", task_id=task_id, event_id=event.event_id)
         return None
+
+    async def _push(self, task_id: str, epoch: str, seq: int, frame: dict[str, Any],
+                    now: datetime) -> dict[str, Any] | None:
+        """Append `frame` as seq + 1 if the history is still at (epoch, seq) and does not have
+        the event yet; None otherwise (another writer went first, or it is a duplicate)."""
+        return await self.collection.find_one_and_update(
+            {"_id": task_id, "epoch": epoch, "seq": seq, "eids": {"$ne": frame["eid"]}},
+            {"$set": {"seq": seq + 1, "expiresAt": now + self.max_age},
+             "$push": {"frames": {"$each": [{"seq": seq + 1, **frame}],
+                                  "$slice": -self.max_frames},
+                       "eids": {"$each": [frame["eid"]], "$slice": -EID_WINDOW}}},
+            return_document=ReturnDocument.AFTER)
+
+    def _remember(self, doc: dict[str, Any]) -> dict[str, Any]:
+        self._last[doc["_id"]] = (doc.get("owner"), doc["epoch"], doc["seq"])
+        self._last.move_to_end(doc["_id"])
+        if len(self._last) > LAST_MEMORY:
+            self._last.popitem(last=False)
+        return doc
 
     def resume_point(self, doc: dict[str, Any] | None, last_event_id: str,
                      user_id: str) -> int | None:
