@@ -2,6 +2,7 @@
 
 import os
 import re
+import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -13,12 +14,26 @@ _REGISTRY: dict[str, type["Event"]] = {}
 _WORD = re.compile(r"[A-Z][a-z0-9]*")
 
 
+_last_stamp = [0, 0]  # (milliseconds, 12-bit counter) of the last id this process made
+_stamp_lock = threading.Lock()
+
+
 def uuid7() -> str:
-    """Time-ordered UUIDv7 (RFC 9562): sortable event ids without a central counter."""
-    ms = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
-    value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | (rand >> 68 & 0xFFF) << 64
-    value |= 0b10 << 62 | rand & ((1 << 62) - 1)
+    """Time-ordered UUIDv7 (RFC 9562): sortable ids without a central counter. Within one
+    process they strictly increase (RFC 9562 method 1: a 12-bit counter in `rand_a`, started at
+    a random value below 2048 each millisecond), so documents created in the same millisecond
+    still sort in creation order by id."""
+    with _stamp_lock:
+        ms = time.time_ns() // 1_000_000
+        if ms > _last_stamp[0]:
+            _last_stamp[:] = [ms, int.from_bytes(os.urandom(2), "big") & 0x7FF]
+        elif _last_stamp[1] < 0xFFF:
+            _last_stamp[1] += 1
+        else:  # 4096 ids in one millisecond: borrow the next one
+            _last_stamp[:] = [_last_stamp[0] + 1, 0]
+        ms, counter = _last_stamp
+    rand = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
+    value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | rand
     return str(uuid.UUID(int=value))
 
 
