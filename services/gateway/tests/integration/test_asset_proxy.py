@@ -77,6 +77,14 @@ def upstream(listener_port: int) -> Starlette:
         body, kind = files[request.url.path]
         return Response(body, media_type=kind, headers={"set-cookie": "upstream=1"})
 
+    async def slow(request):
+        async def drip():
+            yield PNG[:8]
+            for _ in range(30):
+                await asyncio.sleep(0.5)
+                yield b"x"
+        return StreamingResponse(drip(), media_type="image/png")
+
     async def missing(request):
         return Response(b"gone", status_code=404)
 
@@ -87,7 +95,7 @@ def upstream(listener_port: int) -> Starlette:
 
     return Starlette(routes=[
         *(Route(path, serve) for path in files), Route("/big.png", big),
-        Route("/missing.png", missing),
+        Route("/missing.png", missing), Route("/slow.png", slow),
         Route("/to-local.png", redirect(f"http://127.0.0.1:{listener_port}/")),
         Route("/to-metadata.png", redirect("http://169.254.169.254/latest/meta-data/")),
         Route("/to-allowed.png", redirect("http://cdn.myqcloud.com/img.png"))])
@@ -105,13 +113,13 @@ class OnePort(httpx.AsyncBaseTransport):
         return await self.inner.handle_async_request(request)
 
 
-def loopback_fetcher(port: int) -> SafeFetcher:
+def loopback_fetcher(port: int, timeout: float = 3) -> SafeFetcher:
     async def resolver(host: str, _port: int) -> list[str]:
         if host not in NAMES:
             raise OSError("unknown test name")
         return ["127.0.0.1"]
 
-    return SafeFetcher(allow_http=True, resolver=resolver, transport=OnePort(port), timeout=3,
+    return SafeFetcher(allow_http=True, resolver=resolver, transport=OnePort(port), timeout=timeout,
                        address_policy=lambda a: a != LOOPBACK and address_denied(a))
 
 
@@ -221,3 +229,16 @@ async def test_redirects_are_checked_again_and_internal_targets_never_reached(pr
         answer = await get(proxy, "image", f"http://cdn.myqcloud.com/{path}")
         assert answer.status_code == 403, answer.text
     assert proxy.listener.accepted == 0
+
+
+async def test_a_slow_upstream_is_cut_at_the_time_limit(tmp_path):
+    listener = Listener()
+    async with listener.serving(), serve_app(upstream(listener.port)) as base:
+        fetcher = loopback_fetcher(int(base.rsplit(":", 1)[1]), timeout=1.0)
+        app = create_app(Settings(LUMI_ENV="test", LUMI_DATA_DIR=tmp_path), fetcher=fetcher)
+        async with running(app) as client:
+            started = asyncio.get_running_loop().time()
+            answer = await get(client, "image", "http://cdn.myqcloud.com/slow.png")
+            elapsed = asyncio.get_running_loop().time() - started
+    assert answer.status_code == 502 and "timed out" in answer.json()["message"]
+    assert 0.9 < elapsed < 2.5
