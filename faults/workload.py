@@ -100,18 +100,24 @@ class Workload:
 
     async def _watch(self, client: httpx.AsyncClient, task: Task, me: dict[str, str],
                      mode: str) -> None:
-        """An EventSource: reconnects after a dropped stream; the `task:init` snapshot of a
-        finished task counts as seeing the end (that is what a reconnecting browser sees)."""
+        """An EventSource: reconnects after a dropped stream with the last frame id it saw
+        (`Last-Event-ID`, so the gateway replays what it missed); the `task:init` snapshot of a
+        finished task counts as seeing the end (what a browser gets when its id is too old)."""
+        last_id = None
         while self._left() > 0 and not task.sse_final:
+            resume = {"last-event-id": last_id} if last_id else {}
             try:
-                async with client.stream("GET", f"/api/tasks/{task.id}/events", headers=me,
+                async with client.stream("GET", f"/api/tasks/{task.id}/events",
+                                         headers={**me, **resume},
                                          timeout=httpx.Timeout(15, read=40)) as stream:
                     task.sse_connects += 1
                     name = None
                     async for line in stream.aiter_lines():
                         if mode == "slow":
                             await asyncio.sleep(0.5)  # a reader far slower than the events
-                        if line.startswith("event:"):
+                        if line.startswith("id:"):
+                            last_id = line[3:].strip() or last_id
+                        elif line.startswith("event:"):
                             name = line[6:].strip()
                         elif line.startswith("data:") and name:
                             data = json.loads(line[5:])
