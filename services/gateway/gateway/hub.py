@@ -23,6 +23,7 @@ log = structlog.get_logger("lumi.gateway.sse")
 
 CLOSE = object()
 RECORDED_MEMORY = 10_000
+RECORD_CONCURRENCY = 16  # broadcast events of different tasks recorded at once
 
 
 def to_sse(event: c.Event) -> tuple[str, dict[str, Any]] | None:
@@ -52,6 +53,8 @@ class SseHub:
         self.dropped = 0
         self._stripes = [asyncio.Lock() for _ in range(64)]
         self._recorded: OrderedDict[str, None] = OrderedDict()  # event ids this replica recorded
+        self._chains: dict[str, asyncio.Task] = {}  # task id -> its latest broadcast record
+        self._writers = asyncio.Semaphore(RECORD_CONCURRENCY)
 
     def register(self, task_id: str, user_id: str, session_id: str | None) -> Client:
         if self.count >= self.max_clients:
@@ -121,7 +124,9 @@ class SseHub:
             else:
                 self._hand(client, doc)
 
-    async def on_event(self, event: c.Event) -> None:
+    async def on_event(self, event: c.Event, *, wait: bool = True) -> None:
+        """`wait=False` (the broadcast consumer): recorded in the background, see
+        `record_soon`."""
         if isinstance(event, c.SessionRevoked):
             for clients in list(self._by_task.values()):
                 for client in list(clients):
@@ -131,7 +136,42 @@ class SseHub:
                         if not client.queue.full():
                             client.queue.put_nowait(CLOSE)
             return
-        await self.record(event)
+        if wait:
+            await self.record(event)
+        else:
+            self.record_soon(event)
+
+    def record_soon(self, event: c.Event) -> None:
+        """Record the broadcast copy without holding the broadcast queue: one task's events
+        in publish order (each waits for the one before), different tasks side by side. The
+        shared durable queue records every event too, so one lost here (a crash) is not lost."""
+        task_id = getattr(event, "task_id", None)
+        if not task_id:
+            return
+        chain = asyncio.get_running_loop().create_task(
+            self._record_after(self._chains.get(task_id), event))
+        self._chains[task_id] = chain
+
+        def forget(done: asyncio.Task) -> None:
+            if self._chains.get(task_id) is done:
+                del self._chains[task_id]
+
+        chain.add_done_callback(forget)
+
+    async def _record_after(self, previous: asyncio.Task | None, event: c.Event) -> None:
+        if previous is not None:
+            await asyncio.gather(previous, return_exceptions=True)
+        try:
+            async with self._writers:
+                await self.record(event)
+        except Exception as exc:
+            log.warning("sse_record_failed", event_id=event.event_id,
+                        error=f"{type(exc).__name__}: {exc}")
+
+    async def settled(self) -> None:
+        """Wait until every broadcast event received so far is recorded (tests, shutdown)."""
+        while self._chains:
+            await asyncio.gather(*list(self._chains.values()), return_exceptions=True)
 
     async def record(self, event: c.Event) -> None:
         """Append the event's frame to its task's history and hand it to this replica's

@@ -60,7 +60,7 @@ class Deps:
     async def on_event(self, event: Event) -> None:
         if isinstance(event, SessionRevoked):
             self.resolver.evict(event.session_id)
-        await self.hub.on_event(event)
+        await self.hub.on_event(event, wait=False)  # the broadcast queue moves on
 
     async def service_ready(self, name: str) -> bool:
         status, _ = await self.upstreams.get_json(name, "/readyz", timeout=2.0)

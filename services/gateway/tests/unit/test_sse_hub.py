@@ -1,3 +1,4 @@
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -202,3 +203,31 @@ def test_failures_and_retries_are_shown_as_task_updates():
                                        "phase": "MODEL_GENERATION", "errorMessage": "boom"})
     retried = to_sse(c.TaskImagesRetried(task_id="t", user_id="u", indexes=[1, 3]))
     assert retried[1]["status"] == "IMAGE_GENERATING" and retried[1]["retriedIndexes"] == [1, 3]
+
+
+async def test_broadcast_events_are_recorded_in_the_background_in_order_per_task():
+    h = hub()
+    gate = asyncio.Event()
+    append = h.history.append
+
+    async def slow_for_t1(event, task_id, *args, **kwargs):
+        if task_id == "t1":
+            await gate.wait()  # t1's database writes hang for now
+        return await append(event, task_id, *args, **kwargs)
+
+    h.history.append = slow_for_t1
+    for i in range(5):
+        await h.on_event(generating("t1", index=i), wait=False)
+        await h.on_event(generating("t2", index=i), wait=False)
+    t2 = await h.history.load("t2")
+    for _ in range(100):  # t2 is recorded while t1 waits
+        if t2 and t2["seq"] == 5:
+            break
+        await asyncio.sleep(0.01)
+        t2 = await h.history.load("t2")
+    assert [f["data"]["index"] for f in t2["frames"]] == [0, 1, 2, 3, 4]
+    assert await h.history.load("t1") is None
+    gate.set()
+    await h.settled()
+    t1 = await h.history.load("t1")
+    assert [f["data"]["index"] for f in t1["frames"]] == [0, 1, 2, 3, 4]  # publish order
