@@ -10,7 +10,6 @@ from pymongo.errors import DuplicateKeyError
 from lumi_shared.contracts import ImageSelected, TaskDeleted
 from lumi_shared.errors import Conflict, PoisonMessage
 
-from . import transitions
 from .domain import (
     MODEL_ID,
     JobStatus,
@@ -22,6 +21,7 @@ from .domain import (
     new_model_document,
     public_model,
     tombstone_document,
+    transitions,
     utcnow,
 )
 from .files import copy_to_new_key, delete_keys

@@ -23,8 +23,7 @@ from lumi_shared.loop import BackgroundLoop
 from lumi_shared.storage import content_type_for
 from lumi_shared.tracing import continued, tracer
 
-from . import transitions
-from .domain import ACTIVE, JobStatus, utcnow
+from .domain import ACTIVE, JobStatus, transitions, utcnow
 from .files import delete_keys, file_prefix
 from .providers.base import GeneratedModel, ModelProvider, ProviderError, ProviderJob
 from .repository import ModelRepository, purge_time

@@ -5,9 +5,8 @@ from datetime import UTC, datetime
 import pytest
 
 from lumi_shared.contracts import ModelFiles, ModelReady, ModelUpdated
-from modeling import transitions
 from modeling.config import Settings
-from modeling.domain import Visibility, model_name, new_model_document, public_model
+from modeling.domain import Visibility, model_name, new_model_document, public_model, transitions
 
 NOW = datetime(2025, 7, 1, 12, 0, 0, 123000, tzinfo=UTC)
 

@@ -20,8 +20,8 @@ from lumi_shared.contracts import (
     ModelUpdated,
 )
 
-from .domain import JobStatus, Visibility, fresh_job
-from .files import Rekeyed, files_of
+from ..files import Rekeyed, files_of
+from .model import JobStatus, Visibility, fresh_job
 
 
 def _versioned(doc: dict[str, Any], now: datetime, fields: dict[str, Any],

@@ -9,7 +9,7 @@ from lumi_shared.contracts import JobStatus, Visibility, model_name
 from lumi_shared.errors import InvalidState, NotFound
 from lumi_shared.timeutil import iso
 
-from .files import new_file_key
+from ..files import new_file_key
 
 MODEL_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
