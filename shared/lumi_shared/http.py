@@ -104,13 +104,21 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def allowed_methods(request: Request) -> str:
-    """Every method some route of this path takes (Starlette's 405 names only the first
-    route that matched the path)."""
-    methods: set[str] = set()
+    """Every method the routes that best match this path take: Starlette's 405 names only the
+    first route that matched, and a literal path (`/models/batch`) is not also the template
+    `/models/{id}` (the routes with the fewest path parameters win)."""
+    best: tuple[int, set[str]] = (1 << 30, set())
+    scope = {**request.scope, "path_params": {}}  # count only each route's own parameters
     for context in routing.iter_route_contexts(request.app.router.routes):
-        if context.route.matches(request.scope)[0] is not Match.NONE:
-            methods |= set(context.methods or ())
-    return ", ".join(sorted(methods))
+        match, child = context.route.matches(scope)
+        if match is Match.NONE:
+            continue
+        params = len(child.get("path_params", {}))
+        if params < best[0]:
+            best = (params, set())
+        if params == best[0]:
+            best[1].update(context.methods or ())
+    return ", ".join(sorted(best[1]))
 
 
 def new_request_id() -> str:

@@ -6,6 +6,7 @@ with `lumi_shared.responses.ok_json(...)` (pydantic-core straight to bytes: the 
 documents the shape; the fuzz run checks that the wire matches it).
 """
 
+import copy
 from typing import Any, Generic, Literal, TypeVar
 
 from fastapi import FastAPI, routing
@@ -158,6 +159,25 @@ def _identity_answers(app: FastAPI, document: dict[str, Any]) -> None:
     document.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
 
 
+QUEUE_PATHS = "/api/admin/queues/{name}"
+
+
+def _queue_paths(app: FastAPI, document: dict[str, Any]) -> None:
+    """The admin queue routes, written once in `queues_api`, answer only for this service's
+    queues (the gateway routes each name to its owner): one literal path per queue."""
+    names = sorted(getattr(app.state, "queues", {}) or {})
+    paths = document.get("paths", {})
+    for path in [p for p in paths if p.startswith(QUEUE_PATHS)]:
+        item = paths.pop(path)
+        for name in names:
+            concrete = copy.deepcopy(item)
+            for operation in concrete.values():
+                operation["parameters"] = [p for p in operation.get("parameters", [])
+                                           if not (p["in"] == "path" and p["name"] == "name")]
+                operation["operationId"] = f"{operation.get('operationId', '')}_{name}"
+            paths[path.replace("{name}", name)] = concrete
+
+
 def install(app: FastAPI) -> None:
     """The app's `/openapi.json` is generated once, tidied."""
 
@@ -167,6 +187,7 @@ def install(app: FastAPI) -> None:
                 title=app.title, version=app.version, openapi_version=app.openapi_version,
                 description=app.description, routes=app.routes))
             _identity_answers(app, document)
+            _queue_paths(app, document)
             app.openapi_schema = document
         return app.openapi_schema
 

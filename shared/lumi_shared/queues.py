@@ -36,10 +36,18 @@ class QueueConfig(BaseModel):
     active: bool = Field(True, description="False = paused: no new job starts")
 
 
+def _at_least_one_value(schema: dict[str, Any]) -> None:
+    """What the route accepts: at least one field, none of them null."""
+    for prop in schema["properties"].values():
+        prop.update(next(s for s in prop.pop("anyOf") if s.get("type") != "null"))
+        prop.pop("default", None)
+    schema["minProperties"] = 1
+
+
 class QueuePatch(BaseModel):
     """Only these fields; anything else is a 400."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_at_least_one_value)
     concurrency: int | None = Field(None, ge=1, le=64, strict=True)
     timeout: float | None = Field(None, gt=0, le=86_400)
     retries: int | None = Field(None, ge=0, le=20, strict=True)

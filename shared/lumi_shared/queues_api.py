@@ -2,26 +2,17 @@
 `POST|DELETE /api/admin/queues/{name}/pause` (admin role; audited by `QueueControl.update`).
 The service lists its controls in `app.state.queues` (name -> QueueControl)."""
 
-from typing import Literal
-
-from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Request, Response
 
 from .errors import NotFound, ValidationFailed
-from .http import ok
 from .identity import AdminUser
+from .openapi import JSend, errors
 from .queues import QueueControl, QueuePatch, QueueView
+from .responses import ok_json
 
-ERRORS: dict[int | str, dict] = {
-    400: {"description": "Unknown field or a value out of range (VALIDATION_ERROR)"},
-    401: {"description": "Not logged in (UNAUTHORIZED)"},
-    403: {"description": "Not an admin (FORBIDDEN)"},
-    404: {"description": "No such queue in this service (NOT_FOUND)"}}
-
-
-class QueueAnswer(BaseModel):
-    status: Literal["success"]
-    data: QueueView
+ERRORS = errors(s400="Unknown field, no field, or a value out of range (VALIDATION_ERROR)",
+                s403="Not an admin (FORBIDDEN)", s404="No such queue in this service (NOT_FOUND)")
+QueueAnswer = JSend[QueueView]
 
 
 def _control(request: Request, name: str) -> QueueControl:
@@ -35,24 +26,25 @@ router = APIRouter(prefix="/api/admin/queues", tags=["admin"])
 
 
 @router.get("/{name}", response_model=QueueAnswer, responses=ERRORS)
-async def read_queue(name: str, request: Request, admin: AdminUser) -> dict:
-    return ok(_control(request, name).view().model_dump())
+async def read_queue(name: str, request: Request, admin: AdminUser) -> Response:
+    return ok_json(_control(request, name).view())
 
 
 @router.patch("/{name}", response_model=QueueAnswer, responses=ERRORS)
-async def change_queue(name: str, body: QueuePatch, request: Request, admin: AdminUser) -> dict:
+async def change_queue(name: str, body: QueuePatch, request: Request,
+                       admin: AdminUser) -> Response:
     patch = body.model_dump(exclude_none=True)
     if not patch:
         raise ValidationFailed("Nothing to change: give concurrency, timeout, retries or active")
     view = await _control(request, name).update(patch, admin.user_id)
-    return ok(view.model_dump())
+    return ok_json(view)
 
 
 @router.post("/{name}/pause", response_model=QueueAnswer, responses=ERRORS)
-async def pause_queue(name: str, request: Request, admin: AdminUser) -> dict:
-    return ok((await _control(request, name).update({"active": False}, admin.user_id)).model_dump())
+async def pause_queue(name: str, request: Request, admin: AdminUser) -> Response:
+    return ok_json(await _control(request, name).update({"active": False}, admin.user_id))
 
 
 @router.delete("/{name}/pause", response_model=QueueAnswer, responses=ERRORS)
-async def resume_queue(name: str, request: Request, admin: AdminUser) -> dict:
-    return ok((await _control(request, name).update({"active": True}, admin.user_id)).model_dump())
+async def resume_queue(name: str, request: Request, admin: AdminUser) -> Response:
+    return ok_json(await _control(request, name).update({"active": True}, admin.user_id))

@@ -15,10 +15,15 @@ METHODS = {"get", "post", "put", "patch", "delete"}
 
 
 @pytest.fixture
-async def document(tmp_path):
+async def client(tmp_path):
     async with running_system(tmp_path, overrides=FAST) as system:
-        async with httpx.AsyncClient(base_url=system.url, timeout=10) as client:
-            response = await client.get("/api/openapi")
+        async with httpx.AsyncClient(base_url=system.url, timeout=10) as http:
+            yield http
+
+
+@pytest.fixture
+async def document(client):
+    response = await client.get("/api/openapi")
     assert response.status_code == 200
     return yaml.safe_load(response.text)
 
@@ -86,3 +91,12 @@ async def test_validation_is_documented_as_400_and_login_routes_as_401(document)
     assert "429" in tasks["responses"] and "Retry-After" in tasks["responses"]["429"]["headers"]
     assert "text/event-stream" in document["paths"]["/api/tasks/{task_id}/events"]["get"][
         "responses"]["200"]["content"]
+
+
+async def test_a_wrong_method_answers_405_with_the_methods_the_document_lists(client, document):
+    for method, path in (("OPTIONS", "/api/gallery/models/batch-interactions"),
+                         ("PUT", "/api/proxy/image"), ("DELETE", "/api/gallery/models")):
+        response = await client.request(method, path)
+        assert response.status_code == 405, (method, path)
+        documented = {m.upper() for m in document["paths"][path]}
+        assert set(response.headers["allow"].split(", ")) - {"HEAD", "OPTIONS"} == documented

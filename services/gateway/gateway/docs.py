@@ -6,11 +6,9 @@ from typing import TYPE_CHECKING
 import yaml
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from lumi_shared.contracts import asyncapi
-from lumi_shared.openapi import tidy
 
 from . import openapi
 
@@ -22,12 +20,8 @@ def router(deps: "Deps") -> APIRouter:
     routes = APIRouter()
 
     def own(request: Request) -> dict:
-        """The gateway's own operations (its app's document, 400 for validation)."""
-        app = request.app
-        if getattr(app.state, "own_openapi", None) is None:
-            app.state.own_openapi = tidy(get_openapi(title=app.title, version=app.version,
-                                                     routes=app.routes))
-        return app.state.own_openapi
+        """The gateway's own operations (its app's document: lumi_shared.openapi.install)."""
+        return request.app.openapi()
 
     @routes.get("/openapi.json", include_in_schema=False)
     async def openapi_json(request: Request) -> JSONResponse:

@@ -45,22 +45,29 @@ def _status(code: int) -> dict[str, Any]:
 
 TASK_ID = {"name": "task_id", "in": "path", "required": True,
            "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}}
-SSE_FRAMES = ("task:init (the full task, first), image:generating, image:completed, image:failed, "
-              "image:retrying, task:updated, model:generating, model:progress, model:completed, "
-              "model:failed, print:submitted, print:status, print:slice, task:deleted")
+SSE_FRAMES = ("task:init (the full task) and status ({phase, status}) first, then image:generating, "
+              "image:completed, image:failed, image:retrying, task:updated, status, "
+              "model:generating, model:progress, model:completed, model:failed, "
+              "print:submitted, print:status, print:slice, task:deleted; heartbeat "
+              "({timestamp}, with a `:keep-alive` comment)")
 GATEWAY_PATHS: dict[str, Any] = {
     "/api/tasks/{task_id}/events": {"get": {
         "tags": ["tasks"], "summary": "Live task progress (Server-Sent Events)",
         "operationId": "task_events",
-        "description": "Owner only. `event: <name>` + `data: <JSON>` frames: " + SSE_FRAMES
-                       + "; `:keep-alive` comments as heartbeat. The stream ends after "
-                         "task:deleted.",
+        "description": "Owner only. `id:` + `event: <name>` + `data: <JSON>` frames: " + SSE_FRAMES
+                       + ". The stream ends after task:deleted. Reconnecting with "
+                         "`Last-Event-ID` replays the missed frames instead of task:init "
+                         "while the gateway's history still holds them all.",
         "security": LOGGED_IN,
-        "parameters": [TASK_ID],
+        "parameters": [TASK_ID, {
+            "name": "Last-Event-ID", "in": "header", "required": False,
+            "description": "The `id` of the last frame received (resume)",
+            "schema": {"type": "string", "maxLength": 64}}],
         "responses": {
             "200": {"description": "An event stream (`text/event-stream`)",
                     "content": {"text/event-stream": {"schema": {"type": "string"}}}},
             "401": _status(401), "404": _status(404),
+            "429": {**_status(429), "description": "Too many open event streams for this user"},
             "503": {"description": "Too many live connections on this gateway: poll "
                                    "/api/tasks/{task_id}/status instead",
                     "content": {"application/json": {"schema": _ERROR}}}}}},
@@ -102,9 +109,13 @@ def _gateway_answers(table: RouteTable, path: str, method: str, operation: dict[
         added.append(404)
     for code in added:
         responses.setdefault(str(code), _status(code))
+    operation["responses"] = dict(sorted(responses.items()))
 
 
-def merge(documents: dict[str, dict[str, Any]], table: RouteTable | None = None) -> dict[str, Any]:
+def merge(documents: dict[str, dict[str, Any]], table: RouteTable | None = None,
+          own: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`documents`: each service's own document; `own`: the gateway's (the routes it serves
+    itself, e.g. the asset proxy)."""
     table = table or RouteTable(ROUTES)
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {
@@ -122,6 +133,13 @@ def merge(documents: dict[str, dict[str, Any]], table: RouteTable | None = None)
                     paths.setdefault(path, {})[method] = operation
         for name, schema in doc.get("components", {}).get("schemas", {}).items():
             schemas[prefix + name] = _rename_refs(schema, prefix)
+    for path, item in _rename_refs((own or {}).get("paths", {}), "gateway_").items():
+        if path.startswith("/api/"):
+            for operation in item.values():
+                operation.setdefault("responses", {}).setdefault("431", _status(431))
+            paths[path] = item
+    for name, schema in (own or {}).get("components", {}).get("schemas", {}).items():
+        schemas["gateway_" + name] = _rename_refs(schema, "gateway_")
     paths.update(copy.deepcopy(GATEWAY_PATHS))
     return {
         "openapi": "3.1.0",
@@ -139,19 +157,6 @@ def merge(documents: dict[str, dict[str, Any]], table: RouteTable | None = None)
     }
 
 
-def add_own(document: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
-    """The gateway's own `/api/` operations (image/model proxy, workers status, dead letters),
-    from its routes' generated document; their schemas are prefixed `gateway_`."""
-    for path, item in own.get("paths", {}).items():
-        if path.startswith("/api/"):
-            document["paths"].setdefault(path, _rename_refs(item, "gateway_"))
-    schemas = document["components"]["schemas"]
-    for name, schema in own.get("components", {}).get("schemas", {}).items():
-        schemas["gateway_" + name] = _rename_refs(schema, "gateway_")
-    document["paths"] = dict(sorted(document["paths"].items()))
-    return document
-
-
 async def collect(upstreams: Any, timeout: float = 3.0,
                   own: dict[str, Any] | None = None) -> dict[str, Any]:
     async def one(name: str) -> tuple[str, dict | None]:
@@ -165,4 +170,4 @@ async def collect(upstreams: Any, timeout: float = 3.0,
         return name, body
 
     results = await asyncio.gather(*(one(n) for n in upstreams.urls))
-    return add_own(merge({name: doc for name, doc in results if doc}), own or {})
+    return merge({name: doc for name, doc in results if doc}, own=own)
