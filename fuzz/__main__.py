@@ -2,7 +2,8 @@
 seed, bounded examples) over the merged OpenAPI document, anonymous and logged in.
 
 Exit status: 0 when both runs pass, else the first failing run's (1 failures, 2 could not run).
-FUZZ_EXAMPLES (per operation), FUZZ_SEED, FUZZ_ARGS (extra `st run` arguments) tune it.
+FUZZ_EXAMPLES (per operation), FUZZ_SEED, FUZZ_RUNS (anonymous,logged-in) and FUZZ_ARGS (extra
+`st run` arguments) tune it.
 """
 
 import asyncio
@@ -24,24 +25,21 @@ ST = Path(sys.executable).with_name("st")
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
-def command(url: str, label: str, report_dir: Path, headers: dict[str, str]) -> list[str]:
+def command(url: str, label: str, report_dir: Path) -> list[str]:
     args = [str(ST), "--config-file", str(CONFIG), "run", f"{url}/openapi.json",
             "--checks", "all", "--mode", "all",
             "--seed", str(SEED), "--max-examples", str(EXAMPLES), "--workers", "2",
             "--phases", "examples,coverage,fuzzing", "--generation-database", "none",
             "--suppress-health-check", "too_slow,filter_too_much,data_too_large",
             "--request-timeout", "20", "--max-failures", "200", "--no-color",
-            "--report", "junit", "--report-junit-path", str(report_dir / f"{label}.xml")]
-    for name, value in headers.items():
-        args += ["-H", f"{name}: {value}"]
+            "--report", "junit,har", "--report-junit-path", str(report_dir / f"{label}.xml"),
+            "--report-har-path", str(report_dir / f"{label}.har")]
     return args + shlex.split(os.environ.get("FUZZ_ARGS", ""))
 
 
-async def run(label: str, args: list[str]) -> int:
-    shown = [a if not a.lower().startswith("authorization:") else "authorization: Bearer <session>"
-             for a in args]
-    print(f"\n=== fuzz ({label}): {' '.join(shown)}", flush=True)
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": "fuzz.hooks"}
+async def run(label: str, args: list[str], env: dict[str, str] | None = None) -> int:
+    print(f"\n=== fuzz ({label}): {' '.join(args)}", flush=True)
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "fuzz.hooks", **(env or {})}
     started = time.monotonic()
     proc = await asyncio.create_subprocess_exec(*args, env=env)
     code = await proc.wait()
@@ -58,8 +56,16 @@ async def main() -> int:
             url = system.url.replace("localhost", "127.0.0.1")
             async with httpx.AsyncClient(base_url=url, timeout=10) as client:
                 session = await login(client, data_dir, "fuzzer@example.com")
-            codes = [await run("anonymous", command(url, "anonymous", reports, {})),
-                     await run("logged-in", command(url, "logged-in", reports, session))]
+                spare = await login(client, data_dir, "fuzzer-logout@example.com")
+            runs = os.environ.get("FUZZ_RUNS", "anonymous,logged-in").split(",")
+            codes = []
+            if "anonymous" in runs:
+                codes.append(await run("anonymous", command(url, "anonymous", reports),
+                                       {"FUZZ_AUTH": ""}))
+            if "logged-in" in runs:
+                codes.append(await run("logged-in", command(url, "logged-in", reports), {
+                    "FUZZ_AUTH": session["authorization"],
+                    "FUZZ_LOGOUT_AUTH": spare["authorization"]}))
     return next((c for c in codes if c), 0)
 
 

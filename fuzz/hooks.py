@@ -1,5 +1,6 @@
 """schemathesis hooks of `make fuzz` (loaded through SCHEMATHESIS_HOOKS): one extra check."""
 
+import os
 import re
 
 import schemathesis
@@ -16,3 +17,21 @@ def no_stack_trace(ctx, response, case):
     if match:
         raise AssertionError(f"Stack trace in the response body: {match.group(0)!r}")
     return None
+
+
+@schemathesis.auth()
+class Session:
+    """The logged-in run's session (FUZZ_AUTH, from the real code flow). Logout calls carry a
+    session of their own (FUZZ_LOGOUT_AUTH): the first one revokes it, the later ones present
+    a revoked one; with the run's session they would log the fuzzer out and leave every later
+    operation a shallow 401."""
+
+    def get(self, case, ctx):
+        return os.environ.get("FUZZ_AUTH")
+
+    def set(self, case, data, ctx):
+        if not data:
+            return
+        if case.operation.path == "/api/auth/logout":
+            data = os.environ.get("FUZZ_LOGOUT_AUTH") or data
+        case.headers = {**(case.headers or {}), "Authorization": data}

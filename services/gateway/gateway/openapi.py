@@ -50,6 +50,16 @@ SSE_FRAMES = ("task:init (the full task) and status ({phase, status}) first, the
               "model:generating, model:progress, model:completed, model:failed, "
               "print:submitted, print:status, print:slice, task:deleted; heartbeat "
               "({timestamp}, with a `:keep-alive` comment)")
+SSE_EVENT = {
+    "type": "object", "description": "One frame; `data` is JSON (the task for task:init)",
+    "required": ["event", "data"],
+    "properties": {"event": {"type": "string", "enum": [
+                       "task:init", "status", "heartbeat", "image:generating", "image:completed",
+                       "image:failed", "image:retrying", "task:updated", "model:generating",
+                       "model:progress", "model:completed", "model:failed", "print:submitted",
+                       "print:status", "print:slice", "task:deleted"]},
+                   "data": {"type": "string", "contentMediaType": "application/json"},
+                   "id": {"type": "string"}, "retry": {"type": "integer"}}}
 GATEWAY_PATHS: dict[str, Any] = {
     "/api/tasks/{task_id}/events": {"get": {
         "tags": ["tasks"], "summary": "Live task progress (Server-Sent Events)",
@@ -65,7 +75,7 @@ GATEWAY_PATHS: dict[str, Any] = {
             "schema": {"type": "string", "maxLength": 64}}],
         "responses": {
             "200": {"description": "An event stream (`text/event-stream`)",
-                    "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                    "content": {"text/event-stream": {"schema": SSE_EVENT}}},
             "401": _status(401), "404": _status(404),
             "429": {**_status(429), "description": "Too many open event streams for this user"},
             "503": {"description": "Too many live connections on this gateway: poll "

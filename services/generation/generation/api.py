@@ -40,7 +40,8 @@ class TaskCreate(BaseModel):
 
 class ImageSelection(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    selectedImageIndex: Annotated[StrictInt, Field(ge=0, le=3)]
+    selectedImageIndex: Annotated[StrictInt, Field(
+        ge=0, le=3, description='0-3, a JSON integer without a fraction (2.0 and "2" are refused)')]
 
 
 class TaskRetry(BaseModel):
@@ -87,8 +88,10 @@ async def get_task(task_id: TaskId, user: CurrentUser, repo: Repo):
     **NOT_FOUND, 304: {"description": "Nothing changed after `since`"}})
 async def task_status(task_id: TaskId, user: CurrentUser, repo: Repo,
                       since: Annotated[str | None, Query(
-                          max_length=64, description="ISO-8601 date-time; 304 when the task "
-                                                     "did not change after it")] = None):
+                          max_length=64, description="ISO-8601 date-time or epoch milliseconds;"
+                                                     " 304 when the task did not change after it",
+                          json_schema_extra={"anyOf": [{"format": "date-time"},
+                                                       {"pattern": r"^\d{1,13}$"}]})] = None):
     marker = None
     if since is not None:
         try:

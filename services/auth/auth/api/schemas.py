@@ -38,6 +38,10 @@ def _text(value: str) -> str:
     return value
 
 
+_NO_CONTROL = r"\u0000-\u001f\u007f-\u009f"
+AVATAR_PATTERN = rf"^$|^https?://[^\s/$.?#{_NO_CONTROL}][^\s{_NO_CONTROL}]*$"
+
+
 def _avatar(value: str | None) -> str | None:
     if value is None or value == "":
         return None
@@ -72,7 +76,10 @@ class UpdateProfileBody(BaseModel):
     id: str | None = Field(None, max_length=64)
     nick_name: Annotated[str, Field(min_length=1, max_length=50),
                          AfterValidator(_text)] | None = None
-    avatar: Annotated[str | None, Field(max_length=2048), AfterValidator(_avatar)] = None
+    avatar: Annotated[str | None, Field(max_length=2048), AfterValidator(_avatar),
+                      WithJsonSchema({"anyOf": [{"type": "string", "maxLength": 2048,
+                                                 "pattern": AVATAR_PATTERN}, {"type": "null"}],
+                                      "description": "http(s) URL; empty or null clears it"})] = None
     gender: Annotated[str, Field(max_length=20), AfterValidator(_text)] | None = None
 
     def changes(self) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from fastapi import Depends, Request
-from pydantic import StringConstraints
+from pydantic import Field, StringConstraints
 
 from ..service import Deps
 
@@ -13,4 +13,5 @@ def get_deps(request: Request) -> Deps:
 
 
 DepsDep = Annotated[Deps, Depends(get_deps)]
-Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+              Field(json_schema_extra={"pattern": r"\S"})]

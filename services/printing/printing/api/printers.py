@@ -34,13 +34,23 @@ class BatchRequest(BaseModel):
     ids: list[Id] = Field(min_length=1, max_length=20)
 
 
+def _one_source_schema(schema: dict) -> None:
+    """Exactly one of gcodeUrl and modelId (the other absent or null)."""
+    schema["anyOf"] = [
+        {"required": ["gcodeUrl"], "properties": {"gcodeUrl": {"type": "string"},
+                                                  "modelId": {"type": "null"}}},
+        {"required": ["modelId"], "properties": {"modelId": {"type": "string"},
+                                                 "gcodeUrl": {"type": "null"}}}]
+
+
 class JobRequest(BaseModel):
     """FY's `{fileName, gcodeUrl}` or the mobile app's `{modelId, taskName}`."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra=_one_source_schema)
 
     fileName: Name | None = None  # noqa: N815
-    gcodeUrl: HttpUrl | None = None  # noqa: N815
+    gcodeUrl: Annotated[HttpUrl | None, Field(json_schema_extra={  # noqa: N815
+        "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"})] = None
     modelId: Id | None = None  # noqa: N815
     taskName: Name | None = None  # noqa: N815
 
@@ -75,7 +85,7 @@ async def batch(body: BatchRequest, user: CurrentUser, deps: DepsDep) -> Respons
 
 
 @router.post("/api/printers", status_code=201, response_model=JSend[Bound], responses=errors(
-    s400="Invalid body, or an unknown printer or wrong bind code",
+    s400="Invalid body, or an unknown printer or wrong bind code (the code the printer shows)",
     s409="Bound to another account, or too many printers bound"))
 async def bind(body: BindRequest, user: CurrentUser, deps: DepsDep) -> Response:
     doc = await printers.bind(deps, user.user_id, body.deviceName, body.code)
