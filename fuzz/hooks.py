@@ -35,3 +35,14 @@ class Session:
         if case.operation.path == "/api/auth/logout":
             data = os.environ.get("FUZZ_LOGOUT_AUTH") or data
         case.headers = {**(case.headers or {}), "Authorization": data}
+
+
+SSE_SECONDS = 2.0
+
+
+@schemathesis.hook
+def before_call(ctx, case, **kwargs):
+    """A live task's event stream stays open: read it for SSE_SECONDS, not the run's request
+    timeout (the first frames, task:init and status, come at once)."""
+    if case.operation.path == "/api/tasks/{task_id}/events":
+        kwargs["timeout"] = SSE_SECONDS
