@@ -91,11 +91,10 @@ async def task_status(task_id: TaskId, user: CurrentUser, repo: Repo,
                           max_length=64, description="ISO-8601 date-time or epoch milliseconds;"
                                                      " 304 when the task did not change after it",
                           json_schema_extra={"anyOf": [
-                              {"type": "string", "format": "date-time"},
-                              {"type": "string", "pattern": r"^\d{1,13}$"},
-                              {"type": "string", "maxLength": 0}]})] = None):
+                              {"type": "string", "format": "date-time", "maxLength": 64},
+                              {"type": "string", "pattern": r"^\d{1,13}$"}]})] = None):
     marker = None
-    if since:  # `?since=` (no marker yet) is the same as none
+    if since is not None:
         try:
             marker = parse_timestamp(since)
         except (ValueError, OverflowError, OSError):
