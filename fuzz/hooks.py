@@ -41,7 +41,7 @@ SSE_SECONDS = 2.0
 
 
 @schemathesis.hook
-def before_call(ctx, case, **kwargs):
+def before_call(ctx, case, kwargs):  # the request's own kwargs dict (`**kwargs` is a copy)
     """A live task's event stream stays open: read it for SSE_SECONDS, not the run's request
     timeout (the first frames, task:init and status, come at once)."""
     if case.operation.path == "/api/tasks/{task_id}/events":

@@ -71,8 +71,9 @@ GATEWAY_PATHS: dict[str, Any] = {
         "security": LOGGED_IN,
         "parameters": [TASK_ID, {
             "name": "Last-Event-ID", "in": "header", "required": False,
-            "description": "The `id` of the last frame received (resume)",
-            "schema": {"type": "string", "maxLength": 64}}],
+            "description": "The `id` of the last frame received (resume); any other value "
+                           "is ignored (a fresh stream)",
+            "schema": {"type": "string"}}],
         "responses": {
             "200": {"description": "An event stream (`text/event-stream`)",
                     "content": {"text/event-stream": {"schema": SSE_EVENT}}},

@@ -17,7 +17,7 @@ CACHE = "public, max-age=31536000"
 CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, OPTIONS",
         "Access-Control-Allow-Headers": "Content-Type"}
 URL = Query(description="The remote file: https, on this endpoint's allow-list",
-            min_length=1, max_length=4096, json_schema_extra={"format": "uri", "pattern": "^https://"})
+            min_length=1, max_length=4096, json_schema_extra={"format": "uri", "pattern": "^https://[^/?#]+"})
 ERRORS = errors(
     s400="No or a malformed `url`; a broken or oversized ZIP (VALIDATION_ERROR)",
     s403="URL refused: host not on the allow-list, not https on its default port, userinfo, "
