@@ -1,4 +1,4 @@
-"""Response models of the gallery routes: they document what `presenter` and the use cases
+"""Response models of the gallery routes: they document what `views` and the use cases
 build (the routes send those dicts with pydantic-core; the fuzz run checks the two agree)."""
 
 from pydantic import BaseModel, Field

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..cache import PageCache
 from ..domain import COUNTERS, GallerySort, InteractionType, ModelNotFound, is_visible
-from ..presenter import model_item, page
+from ..views import model_item, page
 from ..providers.users import UserDirectory
 from ..repository import CatalogueRepository, InteractionRepository
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..domain import InteractionType, ModelNotFound, ModelStatus
-from ..presenter import model_item, page
+from ..views import model_item, page
 from ..providers.users import UserDirectory
 from ..repository import CatalogueRepository, InteractionRepository
 from .catalogue import owners, visible_model

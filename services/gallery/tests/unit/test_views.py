@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from gallery.presenter import iso, model_item, owner_of, page
+from gallery.views import iso, model_item, owner_of, page
 from gallery.repository.catalogue import new_model_doc
 
 CLIENT_FIELDS = {
