@@ -7,9 +7,9 @@ from typing import Any
 
 from ..cache import PageCache
 from ..domain import COUNTERS, GallerySort, InteractionType, ModelNotFound, is_visible
-from ..views import model_item, page
 from ..providers.users import UserDirectory
 from ..repository import CatalogueRepository, InteractionRepository
+from ..views import model_item, page
 
 
 async def owners(directory: UserDirectory, docs: Iterable[dict[str, Any]]) -> dict[str, dict]:

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..domain import InteractionType, ModelNotFound, ModelStatus
-from ..views import model_item, page
 from ..providers.users import UserDirectory
 from ..repository import CatalogueRepository, InteractionRepository
+from ..views import model_item, page
 from .catalogue import owners, visible_model
 
 TOGGLE_ATTEMPTS = 5

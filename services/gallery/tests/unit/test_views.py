@@ -2,8 +2,8 @@
 
 from datetime import UTC, datetime
 
-from gallery.views import iso, model_item, owner_of, page
 from gallery.repository.catalogue import new_model_doc
+from gallery.views import iso, model_item, owner_of, page
 
 CLIENT_FIELDS = {
     "id", "name", "description", "previewImageUrl", "modelUrl", "format", "glbUrl", "objUrl",
