@@ -16,10 +16,12 @@ from .settings import DEV_SECRET
 
 @asynccontextmanager
 async def running(app: FastAPI, base_url: str = "http://test") -> AsyncIterator[httpx.AsyncClient]:
-    """Start `app`'s lifespan and yield an HTTP client talking to it in-process."""
+    """Start `app`'s lifespan and yield an HTTP client talking to it in-process (the app is
+    at `client.app`, for tests that look at its state)."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+            client.app = app
             yield client
 
 

@@ -36,9 +36,7 @@ def make_app(settings, mongo, bus, storage):
 
 @pytest.fixture
 async def client(make_app):
-    app = make_app()
-    async with running(app) as http:
-        http.app = app
+    async with running(make_app()) as http:
         yield http
 
 

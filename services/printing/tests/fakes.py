@@ -7,8 +7,11 @@ import itertools
 from email.parser import BytesParser
 from email.policy import default
 
+import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
+
+from printing.printers.base import PrinterUnavailable
 
 
 async def multipart(request: Request) -> tuple[dict[str, str], dict[str, tuple[str, bytes]]]:
@@ -160,3 +163,14 @@ def fake_slicer_service(gcode: str) -> FastAPI:
         return PlainTextResponse(gcode)
 
     return app
+
+
+async def refuses_errors_and_silence(app, printer) -> None:
+    """A fake peer answering HTTP 500, then not answering in time: the printer adapter reports
+    both as PrinterUnavailable with a message that says which."""
+    app.state.mode = "error"
+    with pytest.raises(PrinterUnavailable, match="HTTP 500"):
+        await printer.status()
+    app.state.mode = "slow"
+    with pytest.raises(PrinterUnavailable, match="did not answer in time"):
+        await printer.status()

@@ -15,7 +15,7 @@ from printing.slicing import HttpSlicer, PrintProfile, SliceError, SliceSource, 
 from printing.slicing.planar import slice_bytes
 
 from ..conftest import announce_model, headers, until
-from ..fakes import fake_moonraker, fake_slicer_service
+from ..fakes import fake_moonraker, fake_slicer_service, refuses_errors_and_silence
 
 
 async def test_moonraker_upload_start_status_cancel_and_failures():
@@ -37,12 +37,7 @@ async def test_moonraker_upload_start_status_cancel_and_failures():
         await printer.cancel()
         assert (await printer.status()).state == "CANCELLED"
 
-        app.state.mode = "error"
-        with pytest.raises(PrinterUnavailable, match="HTTP 500"):
-            await printer.status()
-        app.state.mode = "slow"
-        with pytest.raises(PrinterUnavailable, match="did not answer in time"):
-            await printer.status()
+        await refuses_errors_and_silence(app, printer)
         app.state.mode = "ok"
         wrong = MoonrakerPrinter(url, api_key="nope", timeout=1.0)
         with pytest.raises(PrinterUnavailable, match="credentials"):

@@ -10,7 +10,7 @@ from printing.printers.base import PrinterRefused, PrinterUnavailable
 from printing.printers.fy import FyPrinter
 from printing.printers.registry import DeviceRegistry
 
-from ..fakes import fake_fy_device_service
+from ..fakes import fake_fy_device_service, refuses_errors_and_silence
 
 
 async def test_fy_device_upload_start_status_and_failures():
@@ -38,12 +38,7 @@ async def test_fy_device_upload_start_status_and_failures():
         with pytest.raises(PrinterRefused):
             await printer.cancel()
 
-        app.state.mode = "error"
-        with pytest.raises(PrinterUnavailable, match="HTTP 500"):
-            await printer.status()
-        app.state.mode = "slow"
-        with pytest.raises(PrinterUnavailable, match="did not answer in time"):
-            await printer.status()
+        await refuses_errors_and_silence(app, printer)
         app.state.mode = "garbage"
         with pytest.raises(PrinterUnavailable, match="malformed"):
             await printer.status()
