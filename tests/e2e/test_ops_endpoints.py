@@ -27,7 +27,10 @@ def setup(failures: int):
     """`failures`: deliveries until dead-lettered (the in-process broker makes 5 attempts; a
     quorum queue with x-delivery-limit 5 delivers 6 times)."""
     flaky = FlakyCollections(InMemoryClient(), "models", failures=failures)
-    overrides = {**FAST, "auth": {"ADMIN_EMAILS": ADMIN}}
+    # The injected failure is a lost database connection, which a consumer holds and retries
+    # for EVENT_TRANSIENT_RETRY before it counts as a failed delivery: short here.
+    overrides = {**FAST, "auth": {"ADMIN_EMAILS": ADMIN},
+                 "modeling": {**FAST["modeling"], "EVENT_TRANSIENT_RETRY": 0.2}}
     return flaky, overrides, (lambda service: flaky if service == "modeling" else InMemoryClient())
 
 

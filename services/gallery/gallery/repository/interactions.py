@@ -9,6 +9,8 @@ from typing import Any, Protocol
 
 from pymongo.errors import DuplicateKeyError
 
+from lumi_shared.contracts import uuid7
+
 from ..domain import InteractionState, InteractionType
 
 ADDING, ACTIVE, REMOVING = (s.value for s in InteractionState)
@@ -44,7 +46,7 @@ class MongoInteractionRepository:
         await self.interactions.create_index(
             [("user_id", 1), ("model_id", 1), ("type", 1)], unique=True, name="one_per_user")
         await self.interactions.create_index(
-            [("user_id", 1), ("type", 1), ("created_at", -1)], name="user_lists")
+            [("user_id", 1), ("type", 1), ("created_at", -1), ("seq", -1)], name="user_lists_seq")
         await self.interactions.create_index([("model_id", 1), ("type", 1), ("state", 1)],
                                              name="by_model")
 
@@ -54,7 +56,8 @@ class MongoInteractionRepository:
             await self.interactions.insert_one({
                 "_id": interaction_key(user_id, model_id, kind), "user_id": user_id,
                 "model_id": model_id, "type": kind.value, "state": ADDING,
-                "created_at": now, "updated_at": now})
+                # MongoDB keeps milliseconds: `seq` orders interactions of one millisecond.
+                "created_at": now, "seq": uuid7(), "updated_at": now})
         except DuplicateKeyError:
             return False
         return True
@@ -89,7 +92,7 @@ class MongoInteractionRepository:
     async def model_ids_for_user(self, user_id: str, kind: InteractionType) -> list[str]:
         cursor = self.interactions.find(
             {"user_id": user_id, "type": kind.value, "state": _PRESENT}, {"model_id": 1},
-        ).sort([("created_at", -1), ("_id", -1)])
+        ).sort([("created_at", -1), ("seq", -1), ("_id", -1)])
         return [doc["model_id"] for doc in await cursor.to_list()]
 
     async def count_for_user(self, user_id: str, kind: InteractionType) -> int:
