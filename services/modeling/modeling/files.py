@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lumi_shared.contracts import ModelFiles
+from lumi_shared.storage import content_type_for
 
 URL_FIELDS = ("model_url", "glb_url", "obj_url", "mtl_url", "texture_url", "stl_url",
               "preview_image_url")
@@ -69,3 +70,31 @@ async def copy_to_new_key(doc: dict[str, Any], storage: Any) -> Rekeyed:
 
 async def delete_keys(storage: Any, keys: list[str]) -> None:
     await asyncio.gather(*(storage.delete(k) for k in keys))
+
+
+PRIMARY = {"GLB": "model.glb", "OBJ": "model.obj", "STL": "model.stl"}
+
+
+async def store_files(storage: Any, doc: dict[str, Any], result: Any,
+                      default_format: str) -> ModelFiles:
+    """Put a generated model's files under the model's prefix; their URLs, the primary file
+    being the default format's when the provider made it."""
+    prefix = file_prefix(doc["_id"], doc.get("file_key"))
+
+    async def put(name: str, data: bytes) -> tuple[str, str]:
+        key = prefix + name
+        return name, await storage.put(key, data, content_type_for(key))
+
+    urls = dict(await asyncio.gather(*(put(n, d) for n, d in result.files.items())))
+    preferred = PRIMARY[default_format]
+    primary = next(n for n in (preferred, "model.glb", "model.obj", "model.stl")
+                   if n in urls)
+    texture = next((urls[n] for n in ("material.png", "material.jpg") if n in urls), None)
+    preview = next((urls[n] for n in ("preview.png", "preview.jpg") if n in urls), None)
+    return ModelFiles(
+        model_url=urls[primary], format=primary.rsplit(".", 1)[1].upper(),
+        glb_url=urls.get("model.glb"), obj_url=urls.get("model.obj"),
+        mtl_url=urls.get("material.mtl"), texture_url=texture,
+        stl_url=urls.get("model.stl"), preview_image_url=preview,
+        file_size=len(result.files[primary]), face_count=result.face_count,
+        vertex_count=result.vertex_count)

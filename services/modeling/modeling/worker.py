@@ -17,19 +17,16 @@ from typing import Any
 
 import structlog
 
-from lumi_shared.contracts import ModelFiles
 from lumi_shared.fetch import FetchError
 from lumi_shared.loop import BackgroundLoop
-from lumi_shared.storage import content_type_for
 from lumi_shared.tracing import continued, tracer
 
 from .domain import ACTIVE, JobStatus, transitions, utcnow
-from .files import delete_keys, file_prefix
-from .providers.base import GeneratedModel, ModelProvider, ProviderError, ProviderJob
+from .files import delete_keys, store_files
+from .providers.base import ModelProvider, ProviderError, ProviderJob
 from .repository import ModelRepository, purge_time
 
 log = structlog.get_logger("modeling.worker")
-PRIMARY = {"GLB": "model.glb", "OBJ": "model.obj", "STL": "model.stl"}
 
 
 class LeaseLost(Exception):
@@ -157,7 +154,8 @@ class ModelWorker:
         try:
             async with asyncio.timeout(self.queue.config.timeout):
                 result = await self.provider.generate(job, _Reporter(self, model_id, token))
-            files = await self._store(doc, result)
+            files = await store_files(self.storage, doc, result,
+                                      self.settings.MODEL_DEFAULT_FORMAT)
             done = await self.repo.change(
                 model_id, lambda d: transitions.ready(d, files=files, now=utcnow()),
                 where={"job.lease_token": token})
@@ -197,27 +195,6 @@ class ModelWorker:
                 lost.set()
                 run_task.cancel()
                 return
-
-    async def _store(self, doc: dict[str, Any], result: GeneratedModel) -> ModelFiles:
-        prefix = file_prefix(doc["_id"], doc.get("file_key"))
-
-        async def put(name: str, data: bytes) -> tuple[str, str]:
-            key = prefix + name
-            return name, await self.storage.put(key, data, content_type_for(key))
-
-        urls = dict(await asyncio.gather(*(put(n, d) for n, d in result.files.items())))
-        preferred = PRIMARY[self.settings.MODEL_DEFAULT_FORMAT]
-        primary = next(n for n in (preferred, "model.glb", "model.obj", "model.stl")
-                       if n in urls)
-        texture = next((urls[n] for n in ("material.png", "material.jpg") if n in urls), None)
-        preview = next((urls[n] for n in ("preview.png", "preview.jpg") if n in urls), None)
-        return ModelFiles(
-            model_url=urls[primary], format=primary.rsplit(".", 1)[1].upper(),
-            glb_url=urls.get("model.glb"), obj_url=urls.get("model.obj"),
-            mtl_url=urls.get("material.mtl"), texture_url=texture,
-            stl_url=urls.get("model.stl"), preview_image_url=preview,
-            file_size=len(result.files[primary]), face_count=result.face_count,
-            vertex_count=result.vertex_count)
 
     async def _attempt_failed(self, model_id: str, token: str, exc: Exception) -> None:
         retryable = getattr(exc, "retryable", True)
