@@ -25,6 +25,16 @@ async def running(app: FastAPI, base_url: str = "http://test") -> AsyncIterator[
             yield client
 
 
+def app_factory(create_app: Callable[..., FastAPI], settings: Any,
+                **components: Any) -> Callable[..., FastAPI]:
+    """A test's app builder: `create_app(settings, **components)`, any keyword (`settings`
+    too) overriding the test's default."""
+    def build(**overrides: Any) -> FastAPI:
+        chosen = overrides.pop("settings", settings)
+        return create_app(chosen, **{**components, **overrides})
+    return build
+
+
 def as_user(user_id: str, role: str = "user", secret: str = DEV_SECRET,
             session_id: str | None = None) -> dict[str, str]:
     """Headers a service receives from the gateway for this user. Valid for a day: tests build

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from lumi_shared.contracts import ImageSelected, TaskDeleted, uuid7
-from lumi_shared.testing import running
+from lumi_shared.testing import app_factory, running
 from modeling.config import Settings
 from modeling.main import create_app
 
@@ -69,13 +69,7 @@ def task_deleted() -> Callable[[ImageSelected], TaskDeleted]:
 
 @pytest.fixture
 def make_app(settings, mongo, bus, storage):
-    def build(**overrides: Any):
-        values = {"mongo": mongo, "bus": bus, "storage": storage}
-        values.update(overrides)
-        return create_app(overrides.pop("settings", settings),
-                          **{k: v for k, v in values.items() if k != "settings"})
-
-    return build
+    return app_factory(create_app, settings, mongo=mongo, bus=bus, storage=storage)
 
 
 @pytest.fixture

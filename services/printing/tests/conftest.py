@@ -2,13 +2,12 @@
 an event recorder, and a finished model announced the way modeling announces it."""
 
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 import trimesh
 
 from lumi_shared.contracts import ModelFiles, ModelReady, TaskCreated, uuid7
-from lumi_shared.testing import as_user, running, wait_for
+from lumi_shared.testing import app_factory, as_user, running, wait_for
 from printing.config import Settings
 from printing.main import create_app
 from printing.printers.registry import bind_code
@@ -28,10 +27,7 @@ def settings(tmp_path) -> Settings:
 
 @pytest.fixture
 def make_app(settings, mongo, bus, storage):
-    def build(**overrides: Any):
-        chosen = overrides.pop("settings", settings)
-        return create_app(chosen, **{"mongo": mongo, "bus": bus, "storage": storage, **overrides})
-    return build
+    return app_factory(create_app, settings, mongo=mongo, bus=bus, storage=storage)
 
 
 @pytest.fixture
