@@ -71,7 +71,7 @@ class _Served:
 
         import uvicorn
 
-        self.sock = socket.socket()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self.sock.bind((host, 0))
         self.url = f"http://{host}:{self.sock.getsockname()[1]}"
         config = uvicorn.Config(app, log_config=None, lifespan="on", timeout_graceful_shutdown=1,
