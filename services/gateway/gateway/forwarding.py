@@ -23,6 +23,7 @@ from .proxy import forward
 log = structlog.get_logger("lumi.gateway.forwarding")
 
 _BAD_PATH = re.compile(r"//|/\.\.?(/|$)")
+LOGOUT = "/api/auth/logout"
 
 
 class Forwarding:
@@ -60,7 +61,12 @@ class Forwarding:
         if route is None:
             raise NotFound(f"No route for {request.method} {path}")
         caller = await deps.identities.caller(request, route.access)
-        return await forward(request, deps.upstreams, route.service,
-                             max_body=deps.settings.MAX_BODY_BYTES,
-                             keep_credentials=route.service == "auth",
-                             extra_headers=deps.identities.upstream_headers(request, caller))
+        response = await forward(request, deps.upstreams, route.service,
+                                 max_body=deps.settings.MAX_BODY_BYTES,
+                                 keep_credentials=route.service == "auth",
+                                 extra_headers=deps.identities.upstream_headers(request, caller))
+        if (path.rstrip("/") == LOGOUT and response.status_code < 300 and caller.identity
+                and caller.identity.session_id):
+            # This replica forgets the session at once; the others on SessionRevoked.
+            deps.resolver.evict(caller.identity.session_id)
+        return response

@@ -143,6 +143,16 @@ async def test_session_lookups_are_cached_and_evicted_by_session_revoked(gateway
         assert (await client.get("/api/tasks", headers=BEARER)).status_code == 401
 
 
+async def test_a_logout_through_this_gateway_forgets_the_session_before_any_event(
+        gateway_factory, fake_auth):
+    app, _ = gateway_factory()
+    async with running(app) as client:
+        assert (await client.get("/api/tasks", headers=BEARER)).status_code == 200  # cached
+        del fake_auth.sessions["good-token"]  # what auth's logout does; no SessionRevoked yet
+        assert (await client.post("/api/auth/logout", headers=BEARER)).status_code == 200
+        assert (await client.get("/api/tasks", headers=BEARER)).status_code == 401
+
+
 async def test_readyz_reports_every_service_and_is_503_when_one_is_down(gateway_factory,
                                                                         closed_url):
     app, _ = gateway_factory()
