@@ -69,7 +69,8 @@ async def test_a_printer_that_lost_the_job_after_a_restart_fails_it_visibly(make
 
 async def test_model_deleted_cancels_the_job_and_removes_the_gcode(client, bus, storage, recorder):
     deps = client.app.state.printing
-    deps.registry.simulated["SIM-001"].speedup = 5.0
+    # slow enough that the print is still running when the deletion arrives on a busy machine
+    deps.registry.simulated["SIM-001"].speedup = 1.0
     ids = await announce_model(bus, storage)
     path = f"/api/tasks/{ids['task_id']}/print-status"
     await until(client, path, "alice", lambda d: True)
@@ -87,9 +88,12 @@ async def test_model_deleted_cancels_the_job_and_removes_the_gcode(client, bus, 
     assert sim.job is None and sim.cancelled  # the printer was told to stop
     slice_doc = await deps.repo.slices.find_one({"_id": printing["sliceTaskId"]})
     assert slice_doc["gcodeUrl"] is None and slice_doc["status"] == "CANCELLED"
-    r = await client.post("/api/slices", json={"modelId": ids["model_id"]},
-                          headers=headers("alice"))
-    assert r.status_code == 404
+    async def slicing_refused() -> bool:
+        r = await client.post("/api/slices", json={"modelId": ids["model_id"]},
+                              headers=headers("alice"))
+        return r.status_code == 404
+
+    await wait_for(slicing_refused, timeout=10)
     await wait_for(lambda: recorder.of(PrintStatusChanged, status="FAILED"), timeout=5)
 
 
