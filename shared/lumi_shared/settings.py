@@ -1,8 +1,10 @@
 """Settings base: attribute names equal environment variable names."""
 
 import json
+import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -11,6 +13,19 @@ from .secrets import derived_secret
 
 DEV_SECRET = "dev-only-identity-secret-change-me-0123456789"
 DEV_PROFILES = ("embedded", "dev", "test")
+# settings whose value a repr (a log line, an error message, a debugger) never shows
+SECRET_WORDS = ("SECRET", "TOKEN", "PASSWORD", "API_KEY", "ACCESS_KEY", "HMAC_KEY")
+_URL_USERINFO = re.compile(r"//[^/@\s]*@")
+_JSON_API_KEY = re.compile(r'("apiKey"\s*:\s*)"[^"]*"')
+
+
+def redacted(name: str, value: Any) -> Any:
+    """A setting's value as a repr may show it: secrets hidden, URL credentials and apiKeys too."""
+    if any(word in name for word in SECRET_WORDS):
+        return "[redacted]" if value else value
+    if isinstance(value, str):
+        return _JSON_API_KEY.sub(r'\1"[redacted]"', _URL_USERINFO.sub("//[redacted]@", value))
+    return value
 
 
 def split_csv(value: object) -> object:
@@ -83,6 +98,10 @@ class BaseServiceSettings(BaseSettings):
     @property
     def database_name(self) -> str:
         return self.MONGODB_DB or f"lumi_{self.SERVICE_NAME}"
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            yield name, redacted(name or "", value)
 
     def secret_fields(self) -> tuple[str, ...]:
         """Names of settings that must be real secrets outside dev profiles."""

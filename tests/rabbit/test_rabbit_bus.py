@@ -53,10 +53,10 @@ async def started_bus(rabbit_url, service, handler, created, delivery_limit=3):
 
 async def test_published_events_are_persistent_with_message_id_equal_to_event_id(rabbit_url, broker):
     channel, created = broker
+    bus = RabbitBus(rabbit_url)
+    await bus.start()  # declares the exchange, which a fresh broker does not have yet
     probe = await channel.declare_queue(f"probe.{uuid.uuid4().hex}", exclusive=True)
     await probe.bind(EXCHANGE, routing_key="image.completed")
-    bus = RabbitBus(rabbit_url)
-    await bus.start()
     event = ImageCompleted(task_id="t", user_id="u", image_id="i", index=1, image_url="http://x")
     await bus.publish(event)
     message = await wait_for(lambda: probe.get(fail=False), timeout=5)
