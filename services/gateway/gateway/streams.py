@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
+from pymongo.errors import DuplicateKeyError
 
 from lumi_shared.errors import RateLimited
 from lumi_shared.loop import BackgroundLoop
@@ -46,9 +47,12 @@ class StreamLeases:
         """A lease for a new stream of `user_id`; RateLimited when the user has `cap` open."""
         stream_id = uuid.uuid4().hex
         now = self.clock()
-        await self.collection.insert_one({"_id": stream_id, "user": user_id,
-                                          "replica": self.replica,
-                                          "expiresAt": now + self.lease})
+        try:
+            await self.collection.insert_one({"_id": stream_id, "user": user_id,
+                                              "replica": self.replica,
+                                              "expiresAt": now + self.lease})
+        except DuplicateKeyError:  # the driver retried this very insert: the id is fresh
+            log.info("sse_lease_insert_retried", stream=stream_id)
         live = await self.collection.count_documents({"user": user_id, "expiresAt": {"$gt": now}})
         if live > self.cap:
             await self.release(stream_id)

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pymongo.errors import DuplicateKeyError
 
 from gateway.streams import StreamLeases
 from lumi_shared.docstore import InMemoryClient
@@ -49,3 +50,28 @@ async def test_a_stopping_replica_releases_its_streams():
     await other.take("u1")
     await other.take("u1")
     assert await other.collection.count_documents({}) == 2
+
+
+class RetriedInsert:
+    """A collection whose first insert is applied, then answered as a duplicate key: what a
+    server without retryable-write dedupe answers to the driver's automatic retry."""
+
+    def __init__(self, collection) -> None:
+        self.collection = collection
+
+    def __getattr__(self, name):
+        return getattr(self.collection, name)
+
+    async def insert_one(self, document):
+        await self.collection.insert_one(document)
+        raise DuplicateKeyError("E11000 duplicate key error")
+
+
+async def test_a_retried_lease_insert_still_opens_the_stream_and_counts():
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
+    leases = StreamLeases(RetriedInsert(InMemoryClient()["lumi_gateway"]["sse_streams"]),
+                          cap=1, lease=90.0, clock=lambda: now[0])
+    stream = await leases.take("u1")
+    assert await leases.collection.count_documents({"_id": stream}) == 1
+    with pytest.raises(RateLimited):
+        await leases.take("u1")
