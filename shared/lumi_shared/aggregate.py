@@ -20,6 +20,7 @@ from typing import Any
 from pymongo import ReturnDocument
 
 from .contracts import Event
+from .contracts.base import utcnow
 from .errors import ServiceUnavailable
 from .messaging import outbox_entry, with_outbox
 from .messaging.outbox import OUTBOX_FIELD
@@ -70,9 +71,6 @@ def load(value: Any) -> Any:
     return value
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
 
 class AggregateStore:
     """The write path of one collection of aggregates (documents with `rev` and an outbox).
@@ -82,7 +80,7 @@ class AggregateStore:
     """
 
     def __init__(self, collection: Any, *, on_outbox: Callable[[], None] | None = None,
-                 clock: Callable[[], datetime] = _utcnow,
+                 clock: Callable[[], datetime] = utcnow,
                  stamp: Callable[[dict[str, Any], datetime], dict[str, Any]] | None = None,
                  busy_message: str = "The resource is busy, please retry") -> None:
         self.collection = collection

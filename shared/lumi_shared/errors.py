@@ -1,4 +1,7 @@
-"""Domain-neutral errors with the machine codes and HTTP statuses of the public API policy."""
+"""Domain-neutral errors with the machine codes and HTTP statuses of the public API policy.
+
+Each error of the policy is one row of `_POLICY` (class name, status, code, default message);
+services subclass them (`class ModelNotFound(NotFound)`) to change the code or message."""
 
 from typing import Any
 
@@ -16,36 +19,32 @@ class AppError(Exception):
         super().__init__(self.message)
 
 
-class ValidationFailed(AppError):
-    status, code, default_message = 400, "VALIDATION_ERROR", "Invalid request"
+_POLICY = """
+ValidationFailed     400 VALIDATION_ERROR     Invalid request
+Unauthorized         401 UNAUTHORIZED         Please log in
+InsufficientCredits  402 INSUFFICIENT_CREDITS Not enough credits
+Forbidden            403 FORBIDDEN            Forbidden
+NotFound             404 NOT_FOUND            Not found
+InvalidState         409 INVALID_STATE        Not allowed in the current state
+Conflict             409 CONFLICT             Conflict
+PayloadTooLarge      413 PAYLOAD_TOO_LARGE    Request body too large
+UpstreamError        502 UPSTREAM_ERROR       Upstream service error
+ServiceUnavailable   503 SERVICE_UNAVAILABLE  Service unavailable
+UpstreamTimeout      504 UPSTREAM_TIMEOUT     Upstream service timed out
+"""
 
 
-class Unauthorized(AppError):
-    status, code, default_message = 401, "UNAUTHORIZED", "Please log in"
+def _declare(policy: str) -> dict[str, type[AppError]]:
+    classes: dict[str, type[AppError]] = {}
+    for row in policy.strip().splitlines():
+        name, status, code, message = row.split(maxsplit=3)
+        classes[name] = type(name, (AppError,), {
+            "status": int(status), "code": code, "default_message": message,
+            "__module__": __name__, "__qualname__": name})
+    return classes
 
 
-class InsufficientCredits(AppError):
-    status, code, default_message = 402, "INSUFFICIENT_CREDITS", "Not enough credits"
-
-
-class Forbidden(AppError):
-    status, code, default_message = 403, "FORBIDDEN", "Forbidden"
-
-
-class NotFound(AppError):
-    status, code, default_message = 404, "NOT_FOUND", "Not found"
-
-
-class InvalidState(AppError):
-    status, code, default_message = 409, "INVALID_STATE", "Not allowed in the current state"
-
-
-class Conflict(AppError):
-    status, code, default_message = 409, "CONFLICT", "Conflict"
-
-
-class PayloadTooLarge(AppError):
-    status, code, default_message = 413, "PAYLOAD_TOO_LARGE", "Request body too large"
+globals().update(_declare(_POLICY))
 
 
 class RateLimited(AppError):
@@ -54,18 +53,6 @@ class RateLimited(AppError):
     def __init__(self, message: str | None = None, *, retry_after: int = 60, **kw: Any) -> None:
         super().__init__(message, headers={"Retry-After": str(max(1, int(retry_after)))}, **kw)
         self.retry_after = retry_after
-
-
-class UpstreamError(AppError):
-    status, code, default_message = 502, "UPSTREAM_ERROR", "Upstream service error"
-
-
-class ServiceUnavailable(AppError):
-    status, code, default_message = 503, "SERVICE_UNAVAILABLE", "Service unavailable"
-
-
-class UpstreamTimeout(AppError):
-    status, code, default_message = 504, "UPSTREAM_TIMEOUT", "Upstream service timed out"
 
 
 class PoisonMessage(Exception):

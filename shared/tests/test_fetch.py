@@ -47,6 +47,14 @@ def test_public_addresses_are_allowed(ip):
     assert not address_denied(ipaddress.ip_address(ip))
 
 
+async def assert_refused_offline(url: str) -> None:
+    """Refused before any name lookup or connection."""
+    safe = fetcher(ok)
+    with pytest.raises(BlockedURL):
+        await safe.fetch(url, max_bytes=100)
+    assert safe.lookups == [] and safe.seen == []
+
+
 @pytest.mark.parametrize("url", [
     "https://127.0.0.1/", "https://0.0.0.0/", "https://[::1]/", "https://[fd00::1]/",
     "https://169.254.169.254/latest/meta-data/", "https://10.0.0.1/", "https://172.16.0.1/",
@@ -55,10 +63,7 @@ def test_public_addresses_are_allowed(ip):
     "https://127.1/", "https://0x7f000001/", "https://2130706433/", "https://017700000001/",
 ])
 async def test_literal_internal_addresses_are_refused_without_a_lookup_or_connection(url):
-    safe = fetcher(ok)
-    with pytest.raises(BlockedURL):
-        await safe.fetch(url, max_bytes=100)
-    assert safe.lookups == [] and safe.seen == []
+    await assert_refused_offline(url)
 
 
 @pytest.mark.parametrize("url", [
@@ -69,10 +74,7 @@ async def test_literal_internal_addresses_are_refused_without_a_lookup_or_connec
     "https://x.test\\@evil/a.png", "https://a..b/",
 ])
 async def test_schemes_userinfo_ports_and_odd_characters_are_refused(url):
-    safe = fetcher(ok)
-    with pytest.raises(BlockedURL):
-        await safe.fetch(url, max_bytes=100)
-    assert safe.lookups == [] and safe.seen == []
+    await assert_refused_offline(url)
 
 
 @pytest.mark.parametrize("resolved", [

@@ -1,4 +1,5 @@
 import asyncio
+import math
 
 from lumi_shared.contracts import ImageCompleted, TaskCreated
 from lumi_shared.docstore import InMemoryClient
@@ -62,35 +63,38 @@ async def _append(target, item):
     target.append(item)
 
 
-async def test_a_failing_handler_is_retried_then_succeeds():
-    bus = InMemoryBus(retry_base_delay=0.001)
-    attempts = []
-
-    async def flaky(ev):
-        attempts.append(1)
-        if len(attempts) < 3:
-            raise RuntimeError("transient")
-
-    bus.subscribe(Subscription("svc", TaskCreated, flaky))
+async def deliver(bus, handler) -> None:
+    """Subscribe `handler`, publish one event and wait until the bus is done with it."""
+    bus.subscribe(Subscription("svc", TaskCreated, handler))
     await bus.start()
     await bus.publish(event())
     await bus.drain()
+
+
+def failing(times: float, error: Exception):
+    """A handler that counts its calls and raises `error` in the first `times` of them."""
+    attempts: list[int] = []
+
+    async def handler(ev):
+        attempts.append(1)
+        if len(attempts) <= times:
+            raise error
+
+    return handler, attempts
+
+
+async def test_a_failing_handler_is_retried_then_succeeds():
+    bus = InMemoryBus(retry_base_delay=0.001)
+    flaky, attempts = failing(2, RuntimeError("transient"))
+    await deliver(bus, flaky)
     assert len(attempts) == 3 and not bus.parked
     await bus.stop()
 
 
 async def test_a_handler_that_keeps_failing_is_parked_after_the_delivery_limit(tmp_path):
     bus = InMemoryBus(delivery_limit=3, retry_base_delay=0.001, parked_file=tmp_path / "p.jsonl")
-    attempts = []
-
-    async def broken(ev):
-        attempts.append(1)
-        raise RuntimeError("boom")
-
-    bus.subscribe(Subscription("svc", TaskCreated, broken))
-    await bus.start()
-    await bus.publish(event())
-    await bus.drain()
+    broken, attempts = failing(math.inf, RuntimeError("boom"))
+    await deliver(bus, broken)
     assert len(attempts) == 3
     assert bus.parked[0]["queue"] == "svc.task.created"
     assert "boom" in (tmp_path / "p.jsonl").read_text()
@@ -99,16 +103,8 @@ async def test_a_handler_that_keeps_failing_is_parked_after_the_delivery_limit(t
 
 async def test_poison_is_parked_at_once():
     bus = InMemoryBus(retry_base_delay=0.001)
-    attempts = []
-
-    async def reject(ev):
-        attempts.append(1)
-        raise PoisonMessage("never valid")
-
-    bus.subscribe(Subscription("svc", TaskCreated, reject))
-    await bus.start()
-    await bus.publish(event())
-    await bus.drain()
+    reject, attempts = failing(math.inf, PoisonMessage("never valid"))
+    await deliver(bus, reject)
     assert len(attempts) == 1 and bus.parked[0]["reason"].startswith("rejected")
     await bus.stop()
 

@@ -2,6 +2,7 @@
 total time) and does not use up the message's deliveries; a real failure still does."""
 
 import asyncio
+from contextlib import asynccontextmanager
 
 import pytest
 from pymongo.errors import ServerSelectionTimeoutError
@@ -75,43 +76,38 @@ async def test_a_real_failure_is_not_retried_here():
     assert len(calls) == 1 and time.waits == []
 
 
-async def test_an_outage_longer_than_the_delivery_limit_parks_nothing():
-    """1 delivery; the database is down for ~1.5 s (two failures)."""
-    handler, calls = failing(2, ServerSelectionTimeoutError("database down"))
-    bus = InMemoryBus(delivery_limit=1, retry_base_delay=0.0, transient_retry=20)
+@asynccontextmanager
+async def delivering(handler, **bus_options):
+    """A bus with `handler` subscribed, one event published to it; stopped on exit."""
+    bus = InMemoryBus(retry_base_delay=0.0, **bus_options)
     bus.subscribe(Subscription("svc", TaskCreated, handler))
     await bus.start()
     try:
         await bus.publish(event())
+        yield bus
+    finally:
+        await bus.stop()
+
+
+async def test_an_outage_longer_than_the_delivery_limit_parks_nothing():
+    """1 delivery; the database is down for ~1.5 s (two failures)."""
+    handler, calls = failing(2, ServerSelectionTimeoutError("database down"))
+    async with delivering(handler, delivery_limit=1, transient_retry=20) as bus:
         await wait_for(lambda: len(calls) == 3, timeout=15)
         await asyncio.sleep(0.05)
         assert list(bus.parked) == []
-    finally:
-        await bus.stop()
 
 
 async def test_without_the_retry_the_same_outage_parks_the_message():
     """Negative control: the check above can fail."""
     handler, calls = failing(2, ServerSelectionTimeoutError("database down"))
-    bus = InMemoryBus(delivery_limit=1, retry_base_delay=0.0, transient_retry=0)
-    bus.subscribe(Subscription("svc", TaskCreated, handler))
-    await bus.start()
-    try:
-        await bus.publish(event())
+    async with delivering(handler, delivery_limit=1, transient_retry=0) as bus:
         await wait_for(lambda: len(bus.parked) == 1, timeout=5)
         assert len(calls) == 1
-    finally:
-        await bus.stop()
 
 
 async def test_an_endless_outage_still_ends_parked_in_bounded_time():
     handler, calls = failing(10_000, ServerSelectionTimeoutError("database down"))
-    bus = InMemoryBus(delivery_limit=2, retry_base_delay=0.0, transient_retry=1.0)
-    bus.subscribe(Subscription("svc", TaskCreated, handler))
-    await bus.start()
-    try:
-        await bus.publish(event())
+    async with delivering(handler, delivery_limit=2, transient_retry=1.0) as bus:
         await wait_for(lambda: len(bus.parked) == 1, timeout=10)  # ~2 x 1 s
         assert bus.parked[0]["reason"].startswith("ServerSelectionTimeoutError")
-    finally:
-        await bus.stop()

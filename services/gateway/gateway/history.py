@@ -26,7 +26,7 @@ import random
 import secrets
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -34,6 +34,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from lumi_shared.contracts import Event
+from lumi_shared.contracts.base import utcnow
 from lumi_shared.timeutil import as_utc
 
 log = structlog.get_logger("lumi.gateway.history")
@@ -50,9 +51,6 @@ LAST_MEMORY = 10_000  # tasks whose last position this replica remembers
 START = "0"  # the id of a position before any frame of a task
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
 
 def frame_id(epoch: str | None, seq: int) -> str:
     return f"{epoch}-{seq}" if epoch else START
@@ -60,7 +58,7 @@ def frame_id(epoch: str | None, seq: int) -> str:
 
 class History:
     def __init__(self, collection: Any, *, max_frames: int, max_age: float,
-                 clock: Callable[[], datetime] = _utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.collection = collection
         self.max_frames = max_frames
         self.max_age = timedelta(seconds=max_age)

@@ -11,12 +11,13 @@ connects can both be refused but never both exceed the cap.
 import asyncio
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 from pymongo.errors import DuplicateKeyError
 
+from lumi_shared.contracts.base import utcnow
 from lumi_shared.errors import RateLimited
 from lumi_shared.loop import BackgroundLoop
 
@@ -24,13 +25,10 @@ COLLECTION = "sse_streams"
 log = structlog.get_logger("lumi.gateway.sse")
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
 
 class StreamLeases:
     def __init__(self, collection: Any, *, cap: int, lease: float,
-                 clock: Callable[[], datetime] = _utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.collection = collection
         self.cap = cap
         self.lease = timedelta(seconds=lease)

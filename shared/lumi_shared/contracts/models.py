@@ -85,14 +85,21 @@ class ModelFailed(TaskEvent):
         return "model:failed", {"modelId": self.model_id, "errorMessage": self.error_message}
 
 
-class ModelUpdated(Event):
-    """modeling -> gallery, printing: name, description or visibility changed (full current values).
-    `files` is set when the files moved (a model turned private gets new, unguessable URLs)."""
+class ModelChanged(Event):
+    """A change of one model, told to services that know the model rather than the task."""
+
+    __abstract_event__ = True
 
     model_id: str
     user_id: str
     task_id: str | None = None
     version: int
+
+
+class ModelUpdated(ModelChanged):
+    """modeling -> gallery, printing: name, description or visibility changed (full current values).
+    `files` is set when the files moved (a model turned private gets new, unguessable URLs)."""
+
     name: str
     description: str | None = None
     visibility: str
@@ -100,10 +107,5 @@ class ModelUpdated(Event):
     files: ModelFiles | None = None
 
 
-class ModelDeleted(Event):
+class ModelDeleted(ModelChanged):
     """modeling -> gallery, printing: the model and its files are gone."""
-
-    model_id: str
-    user_id: str
-    task_id: str | None = None
-    version: int

@@ -1,6 +1,8 @@
 """Events about generation tasks and their images (producer: generation)."""
 
-from typing import Any
+from typing import Any, ClassVar
+
+from pydantic.alias_generators import to_camel
 
 from .base import TaskEvent
 from .rules import RequestPhase as Phase
@@ -20,50 +22,47 @@ class TaskCreated(TaskEvent):
     prompt: str
 
 
-class ImageGenerating(TaskEvent):
+class ImageEvent(TaskEvent):
+    """One image of a task; its SSE frame `frame` carries imageId, index and the event's own
+    fields in camelCase."""
+
+    __abstract_event__ = True
+    frame: ClassVar[str]
+
+    image_id: str
+    index: int
+
+    def sse(self) -> Frame:
+        own = [name for name in type(self).model_fields if name not in ImageEvent.model_fields]
+        return self.frame, {"imageId": self.image_id, "index": self.index,
+                            **{to_camel(name): getattr(self, name) for name in own}}
+
+
+class ImageGenerating(ImageEvent):
     """generation -> gateway (SSE): one image job started."""
 
-    image_id: str
-    index: int
-
-    def sse(self) -> Frame:
-        return "image:generating", {"imageId": self.image_id, "index": self.index}
+    frame = "image:generating"
 
 
-class ImageCompleted(TaskEvent):
+class ImageCompleted(ImageEvent):
     """generation -> gateway (SSE): one image is stored and reachable at `image_url`."""
 
-    image_id: str
-    index: int
+    frame = "image:completed"
     image_url: str
 
-    def sse(self) -> Frame:
-        return "image:completed", {"imageId": self.image_id, "index": self.index,
-                                   "imageUrl": self.image_url}
 
-
-class ImageFailed(TaskEvent):
+class ImageFailed(ImageEvent):
     """generation -> gateway (SSE): one image exhausted its retries."""
 
-    image_id: str
-    index: int
+    frame = "image:failed"
     error_message: str
 
-    def sse(self) -> Frame:
-        return "image:failed", {"imageId": self.image_id, "index": self.index,
-                                "errorMessage": self.error_message}
 
-
-class ImageRetrying(TaskEvent):
+class ImageRetrying(ImageEvent):
     """generation -> gateway (SSE): one image attempt failed and the image is tried again."""
 
-    image_id: str
-    index: int
+    frame = "image:retrying"
     retry_count: int
-
-    def sse(self) -> Frame:
-        return "image:retrying", {"imageId": self.image_id, "index": self.index,
-                                  "retryCount": self.retry_count}
 
 
 class TaskImagesReady(TaskEvent):
