@@ -1,6 +1,7 @@
 """In-process broker for the embedded mode and tests: topic routing like RabbitMQ,
 asynchronous delivery (a publish never waits for consumers), concurrent consumers,
-bounded retries, then the message is parked (kept, logged and written to a file)."""
+bounded retries, then the message is parked: kept, logged, and written to a file that the next
+start reads back, so operators still see (and can replay) it after a restart."""
 
 import asyncio
 import json
@@ -41,7 +42,7 @@ class InMemoryBus:
         self.concurrency = concurrency
         self.retry_base_delay = retry_base_delay
         self.parked_file = parked_file
-        self.parked: deque[dict] = deque(maxlen=max_parked)
+        self.parked: deque[dict] = deque(self._read_parked(), maxlen=max_parked)
         self.published = 0
         self._queues: dict[str, _Queue] = {}
         self._running = False
@@ -109,10 +110,28 @@ class InMemoryBus:
         self.parked.append(record)
         log.error("event_parked", queue=queue.name, routing_key=routing_key, reason=reason,
                   attempts=attempts)
-        if self.parked_file:
-            self.parked_file.parent.mkdir(parents=True, exist_ok=True)
-            with self.parked_file.open("a") as fh:
-                fh.write(json.dumps(record) + "\n")
+        self._write_parked()
+
+    def _read_parked(self) -> list[dict]:
+        if not self.parked_file or not self.parked_file.exists():
+            return []
+        records = []
+        for number, line in enumerate(self.parked_file.read_text().splitlines(), 1):
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                log.warning("parked_event_unreadable", file=str(self.parked_file), line=number)
+        return records
+
+    def _write_parked(self) -> None:
+        """The file holds exactly the parked events (at most `max_parked`): rewritten whole,
+        atomically, on the rare park or replay."""
+        if not self.parked_file:
+            return
+        self.parked_file.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.parked_file.with_name(self.parked_file.name + ".tmp")
+        partial.write_text("".join(json.dumps(r) + "\n" for r in self.parked))
+        partial.replace(self.parked_file)
 
     async def _work(self, queue: _Queue) -> None:
         while True:
@@ -148,6 +167,8 @@ class InMemoryBus:
             self.parked.remove(record)
             target.pending += 1
             target.messages.put_nowait((record["routing_key"], json.dumps(record["body"])))
+        if picked:
+            self._write_parked()
         return len(picked)
 
     # -- lifecycle
