@@ -6,20 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lumi_shared.aggregate import Transition
-from lumi_shared.contracts import (
-    ModelDeleted,
-    ModelFailed,
-    ModelGenerating,
-    ModelProgressed,
-    ModelReady,
-    ModelUpdated,
-    PrintStatusChanged,
-    PrintSubmitted,
-    SliceStatusChanged,
-    TaskCreated,
-    TaskDeleted,
-)
-from lumi_shared.contracts.tasks import TaskImagesRetried
+from lumi_shared.contracts import TaskCreated, TaskDeleted, TaskImagesRetried
 from lumi_shared.messaging import ProcessedEvents, Subscription, bind_subscriptions
 
 from .domain import projection
@@ -52,15 +39,7 @@ SUBSCRIPTIONS = {
     TaskCreated: run_images,
     TaskImagesRetried: run_images,
     TaskDeleted: purge,
-    ModelGenerating: project(projection.model_progress),
-    ModelProgressed: project(projection.model_progress),
-    ModelReady: project(projection.model_ready),
-    ModelFailed: project(projection.model_failed),
-    ModelUpdated: project(projection.model_updated),
-    ModelDeleted: project(projection.model_deleted),
-    PrintSubmitted: project(projection.print_submitted),
-    PrintStatusChanged: project(projection.print_status_changed),
-    SliceStatusChanged: project(projection.slice_status_changed),
+    **{event: project(transition) for event, transition in projection.PROJECTIONS.items()},
 }
 
 

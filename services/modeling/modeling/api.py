@@ -20,7 +20,7 @@ from lumi_shared.responses import ok_array_json, ok_json
 from lumi_shared.text import CONTROL_MESSAGE, MULTI_LINE_PATTERN, ONE_LINE_PATTERN, has_control
 
 from . import service
-from .domain import SortBy, Visibility
+from .domain.model import SortBy, Visibility
 from .schemas import Model, ModelPage
 from .service import Deps
 

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from lumi_shared.aggregate import AggregateStore, Change
 
-from .domain import ACTIVE, JobStatus, SortBy, Visibility
+from .domain.model import ACTIVE, JobStatus, SortBy, Visibility
 
 Builder = Callable[[dict[str, Any]], Change | None]
 LIVE = {"deleted_at": None}

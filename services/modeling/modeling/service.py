@@ -8,9 +8,11 @@ import structlog
 from pymongo.errors import DuplicateKeyError
 
 from lumi_shared.contracts import ImageSelected, TaskDeleted
+from lumi_shared.contracts.base import utcnow
 from lumi_shared.errors import Conflict, PoisonMessage
 
-from .domain import (
+from .domain import transitions
+from .domain.model import (
     MODEL_ID,
     JobStatus,
     ModelNotCompleted,
@@ -21,8 +23,6 @@ from .domain import (
     new_model_document,
     public_model,
     tombstone_document,
-    transitions,
-    utcnow,
 )
 from .files import copy_to_new_key, delete_keys
 from .repository import ModelRepository, purge_time

@@ -17,11 +17,13 @@ from typing import Any
 
 import structlog
 
+from lumi_shared.contracts.base import utcnow
 from lumi_shared.fetch import FetchError
 from lumi_shared.loop import BackgroundLoop
 from lumi_shared.tracing import continued, tracer
 
-from .domain import ACTIVE, JobStatus, transitions, utcnow
+from .domain import transitions
+from .domain.model import ACTIVE, JobStatus
 from .files import delete_keys, store_files
 from .providers.base import ModelProvider, ProviderError, ProviderJob
 from .repository import ModelRepository, purge_time

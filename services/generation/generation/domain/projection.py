@@ -4,10 +4,11 @@ Model events carry `version`: anything not newer than the stored version is a st
 duplicate delivery and is dropped, and a COMPLETED task never goes back.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from lumi_shared.aggregate import Change
+from lumi_shared.aggregate import Change, Transition
 from lumi_shared.contracts import (
     Event,
     ModelDeleted,
@@ -119,9 +120,7 @@ def expire_model(stall_cutoff: datetime, message: str):
 def reconciled(truth: Event):
     """Sweeper: the task view rebuilt from modeling's present state, through the same guarded
     transitions as its events (a newer version only; a COMPLETED task never goes back)."""
-    by_type = {ModelReady: model_ready, ModelFailed: model_failed, ModelDeleted: model_deleted,
-               ModelProgressed: model_progress, ModelGenerating: model_progress}
-    return by_type[type(truth)](truth)
+    return PROJECTIONS[type(truth)](truth)
 
 
 def model_updated(event: ModelUpdated):
@@ -208,3 +207,13 @@ def slice_status_changed(event: SliceStatusChanged):
                                  "occurredAt": event.occurred_at}})
 
     return apply
+
+
+# The task view's transition for each event of another service: generation's consumers
+# subscribe to every one of them, the sweeper rebuilds a silent task through the model ones.
+PROJECTIONS: dict[type[Event], Callable[[Any], Transition]] = {
+    ModelGenerating: model_progress, ModelProgressed: model_progress, ModelReady: model_ready,
+    ModelFailed: model_failed, ModelUpdated: model_updated, ModelDeleted: model_deleted,
+    PrintSubmitted: print_submitted, PrintStatusChanged: print_status_changed,
+    SliceStatusChanged: slice_status_changed,
+}

@@ -1,7 +1,7 @@
 """Models and model jobs: states, names, the stored document and its public (camelCase) shape."""
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -30,10 +30,6 @@ class ModelNotFound(NotFound):
 
 class ModelNotCompleted(InvalidState):
     default_message = "Only a completed model can be made public"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def fresh_job(now: datetime, deadline: float) -> dict[str, Any]:

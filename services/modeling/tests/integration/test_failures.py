@@ -5,8 +5,9 @@ import asyncio
 from datetime import timedelta
 
 from lumi_shared.contracts import ModelFailed, ModelProgressed, ModelReady
+from lumi_shared.contracts.base import utcnow
 from lumi_shared.testing import as_user, running, wait_for
-from modeling.domain import Visibility, new_model_document, utcnow
+from modeling.domain.model import Visibility, new_model_document
 from modeling.providers.base import ProviderError
 from modeling.providers.simulated import SimulatedProvider
 

@@ -6,7 +6,8 @@ import pytest
 
 from lumi_shared.contracts import ModelFiles, ModelReady, ModelUpdated
 from modeling.config import Settings
-from modeling.domain import Visibility, model_name, new_model_document, public_model, transitions
+from modeling.domain import transitions
+from modeling.domain.model import Visibility, model_name, new_model_document, public_model
 
 NOW = datetime(2025, 7, 1, 12, 0, 0, 123000, tzinfo=UTC)
 
