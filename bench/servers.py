@@ -6,7 +6,7 @@ import uvicorn
 from fastapi import APIRouter
 
 from lumi_shared.docstore import InMemoryClient
-from lumi_shared.service import build_infra, create_service_app
+from lumi_shared.service import build_infra, create_service_app, uvicorn_options
 from lumi_shared.settings import BaseServiceSettings
 
 
@@ -99,7 +99,10 @@ def main() -> None:
         app = seeded_gallery(int(sys.argv[3]), sys.argv[4])
     else:
         app = gateway(sys.argv[3], *sys.argv[4:])
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    # the options every runtime mode uses (no Server header, no proxy-header rewriting)
+    options = {**uvicorn_options(app.state.settings), "log_config": None}
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
+                **options)
 
 
 if __name__ == "__main__":

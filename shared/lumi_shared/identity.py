@@ -20,6 +20,7 @@ IDENTITY_HEADER = "x-lumi-identity"
 CLIENT_IP_HEADER = "x-lumi-client-ip"
 GATEWAY_PROOF_HEADER = "x-lumi-gateway"  # signs the client address: only the gateway sets it
 SERVICE_ROLE = "service"
+CLIENT_IP_TTL = 60  # seconds a signed client address stays valid
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,39 @@ def sign_identity(identity: Identity, secret: str, ttl_seconds: int = 60,
     return f"{payload}.{_b64(mac)}"
 
 
+class _Verified:
+    """Signatures already checked, so a caller's next requests skip the HMAC and the JSON:
+    (secret, signed value) -> (result, expiry). Expiry is still checked on every use, and a
+    value is remembered only once fully verified. Bounded: emptied when full."""
+
+    def __init__(self, max_size: int = 4096) -> None:
+        self.max_size = max_size
+        self._values: dict[tuple[str, str], tuple[object, int]] = {}
+
+    def get(self, secret: str, value: str, now: float) -> object | None:
+        hit = self._values.get((secret, value))
+        return hit[0] if hit is not None and hit[1] >= now else None
+
+    def put(self, secret: str, value: str, result: object, expires: int) -> None:
+        if len(self._values) >= self.max_size:
+            self._values.clear()
+        self._values[(secret, value)] = (result, expires)
+
+
+_verified_identities = _Verified()
+_verified_client_ips = _Verified()
+
+
 def verify_identity(token: str, secret: str, now: float | None = None) -> Identity:
+    now = now or time.time()
+    if (known := _verified_identities.get(secret, token, now)) is not None:
+        return known  # type: ignore[return-value]
+    identity, expires = _verify_identity(token, secret, now)
+    _verified_identities.put(secret, token, identity, expires)
+    return identity
+
+
+def _verify_identity(token: str, secret: str, now: float) -> tuple[Identity, int]:
     try:
         payload, signature = token.split(".", 1)
         expected = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()
@@ -65,9 +98,9 @@ def verify_identity(token: str, secret: str, now: float | None = None) -> Identi
         raise InvalidIdentity("malformed identity") from exc
     if not isinstance(claims, dict) or not isinstance(claims.get("sub"), str):
         raise InvalidIdentity("malformed claims")
-    if int(claims.get("exp", 0)) < (now or time.time()):
+    if (expires := int(claims.get("exp", 0))) < now:
         raise InvalidIdentity("expired")
-    return Identity(claims["sub"], str(claims.get("role") or "user"), claims.get("sid"))
+    return Identity(claims["sub"], str(claims.get("role") or "user"), claims.get("sid")), expires
 
 
 def service_identity_header(service: str, secret: str) -> dict[str, str]:
@@ -80,7 +113,7 @@ def _proof_mac(client_ip: str, expires: int, secret: str) -> bytes:
                     hashlib.sha256).digest()
 
 
-def client_ip_headers(client_ip: str, secret: str, ttl_seconds: int = 60,
+def client_ip_headers(client_ip: str, secret: str, ttl_seconds: int = CLIENT_IP_TTL,
                       now: float | None = None) -> dict[str, str]:
     """What the gateway sends so a service may key per-IP limits on the caller's address."""
     expires = int((now or time.time()) + ttl_seconds)
@@ -94,14 +127,17 @@ def client_ip(request: Request) -> str:
     claimed = request.headers.get(CLIENT_IP_HEADER, "").strip()
     proof = request.headers.get(GATEWAY_PROOF_HEADER, "")
     if claimed and "." in proof:
+        secret, now = request.app.state.settings.IDENTITY_SECRET, time.time()
+        if _verified_client_ips.get(secret, f"{claimed}|{proof}", now) is not None:
+            return claimed[:64]
         expires, _, mac = proof.partition(".")
         try:
-            valid = (int(expires) >= time.time() and hmac.compare_digest(
-                _unb64(mac), _proof_mac(claimed, int(expires),
-                                        request.app.state.settings.IDENTITY_SECRET)))
+            valid = (int(expires) >= now and hmac.compare_digest(
+                _unb64(mac), _proof_mac(claimed, int(expires), secret)))
         except (ValueError, TypeError):
             valid = False
         if valid:
+            _verified_client_ips.put(secret, f"{claimed}|{proof}", True, int(expires))
             return claimed[:64]
     return request.client.host if request.client else "unknown"
 
@@ -171,3 +207,4 @@ CurrentUser = Annotated[Identity, Depends(_on_loop(require_user))]
 OptionalUser = Annotated[Identity | None, Depends(_on_loop(optional_user))]
 AdminUser = Annotated[Identity, Depends(_on_loop(require_admin))]
 ServiceCaller = Annotated[Identity, Depends(_on_loop(require_service))]
+ClientIP = Annotated[str, Depends(_on_loop(client_ip))]

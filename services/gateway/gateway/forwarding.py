@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from lumi_shared.errors import AppError, NotFound
 from lumi_shared.http import RequestIdMiddleware, app_error_response, unexpected_error_response
 
-from .proxy import forward
+from .proxy import Buffered, forward
 
 log = structlog.get_logger("lumi.gateway.forwarding")
 
@@ -55,7 +55,7 @@ class Forwarding:
             response = unexpected_error_response(exc)
         await response(scope, receive, send)
 
-    async def handle(self, request: Request) -> Response:
+    async def handle(self, request: Request) -> "Response | Buffered":
         deps, path = self.deps, request.scope["path"]
         route = None if _BAD_PATH.search(path) else deps.table.match(path, request.method)
         if route is None:

@@ -13,9 +13,12 @@ import structlog
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from lumi_shared.errors import PayloadTooLarge, UpstreamError, UpstreamTimeout
 from lumi_shared.tracing import aiohttp_trace_configs
+
+from .headers import header_map
 
 log = structlog.get_logger("lumi.gateway.proxy")
 
@@ -85,16 +88,17 @@ class Upstreams:
 
 def forward_headers(request: Request, *, keep_credentials: bool,
                     extra: dict[str, str]) -> list[tuple[str, str]]:
+    """One pass over the raw header list; values are decoded only for the headers kept."""
     out = []
-    listed = {t.strip().lower() for t in request.headers.get("connection", "").split(",")}
-    for key, value in request.headers.items():
-        k = key.lower()
-        if k in HOP_BY_HOP or k in listed or k.startswith("x-lumi-") or k.startswith("x-forwarded-"):
+    connection = header_map(request).get("connection")
+    listed = {t.strip().lower() for t in connection.split(",")} if connection else ()
+    for key, value in request.scope["headers"]:
+        k = key.decode("latin-1").lower()
+        if (k in HOP_BY_HOP or k in listed or k.startswith(("x-lumi-", "x-forwarded-"))
+                or (not keep_credentials and k in CREDENTIAL_HEADERS)):
             continue
-        if k in CREDENTIAL_HEADERS and not keep_credentials:
-            continue
-        out.append((k, value))
-    out += list(extra.items())
+        out.append((k, value.decode("latin-1")))
+    out += extra.items()
     return out
 
 
@@ -120,9 +124,9 @@ def _caused_by_body_limit(exc: BaseException) -> bool:
 
 
 async def forward(request: Request, upstreams: Upstreams, service: str, *, max_body: int,
-                  keep_credentials: bool, extra_headers: dict[str, str]) -> Response:
+                  keep_credentials: bool, extra_headers: dict[str, str]) -> "Response | Buffered":
     too_large = PayloadTooLarge(f"Request body exceeds {max_body} bytes")
-    length = request.headers.get("content-length")
+    length = header_map(request).get("content-length")
     if length and length.isdigit() and int(length) > max_body:
         raise too_large
     has_body = request.method not in ("GET", "HEAD", "OPTIONS", "DELETE") or length not in (None, "0")
@@ -157,12 +161,27 @@ async def forward(request: Request, upstreams: Upstreams, service: str, *, max_b
             upstream.release()
             raise (UpstreamTimeout() if isinstance(exc, TimeoutError)
                    else UpstreamError("Upstream service unavailable")) from None
-        response = Response(body, status_code=upstream.status)
-    else:
-        response = StreamingResponse(_relay(upstream), status_code=upstream.status,
-                                     background=BackgroundTask(upstream.release))
+        return Buffered(upstream.status, raw_headers, body)
+    response = StreamingResponse(_relay(upstream), status_code=upstream.status,
+                                 background=BackgroundTask(upstream.release))
     response.raw_headers = raw_headers
     return response
+
+
+class Buffered:
+    """An upstream answer read whole, sent as it came (status, its headers, its body): an
+    ASGI app like Starlette's `Response`, without building and then replacing its headers."""
+
+    __slots__ = ("status_code", "raw_headers", "body")
+
+    def __init__(self, status_code: int, raw_headers: list[tuple[bytes, bytes]],
+                 body: bytes) -> None:
+        self.status_code, self.raw_headers, self.body = status_code, raw_headers, body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code,
+                    "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": self.body})
 
 
 def _public_location(value: bytes, base: str) -> bytes:

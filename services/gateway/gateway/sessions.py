@@ -14,6 +14,8 @@ from starlette.requests import Request
 from lumi_shared.identity import Identity, bearer_token
 from lumi_shared.internal import InternalClient
 
+from .headers import header_map
+
 log = structlog.get_logger("lumi.gateway.sessions")
 
 NEGATIVE_TTL = 5.0
@@ -38,8 +40,11 @@ def token_hash(token: str) -> str:
 
 
 def extract_token(request: Request, cookie_names: list[str]) -> tuple[str | None, CredentialSource]:
-    if token := bearer_token(request.headers.get("authorization")):
+    headers = header_map(request)
+    if token := bearer_token(headers.get("authorization")):
         return token, CredentialSource.HEADER
+    if "cookie" not in headers:
+        return None, CredentialSource.NONE
     for name in cookie_names:
         if token := request.cookies.get(name):
             return token, CredentialSource.COOKIE

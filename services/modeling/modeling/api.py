@@ -25,7 +25,7 @@ from .schemas import Model, ModelPage
 from .service import Deps
 
 
-def get_deps(request: Request) -> Deps:
+async def get_deps(request: Request) -> Deps:
     return request.app.state.modeling
 
 
@@ -39,7 +39,7 @@ class ListParams(BaseModel):
     offset: int
 
 
-def list_params(
+async def list_params(
     visibility: Visibility | None = None,
     sortBy: SortBy | None = None,  # noqa: N803 - public query name
     sort: SortBy | None = Query(None, description="alias of sortBy"),

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from lumi_shared.errors import Unauthorized
-from lumi_shared.identity import Identity, bearer_token, client_ip, optional_user
+from lumi_shared.identity import ClientIP, Identity, bearer_token, optional_user
 
 from ..components import Deps
 from ..config import COOKIE_BASE_NAME, HOST_PREFIX
@@ -13,11 +13,11 @@ from ..config import COOKIE_BASE_NAME, HOST_PREFIX
 AUTH_STATE_HEADER = "x-lumi-auth"
 
 
-def components(request: Request) -> Deps:
+async def components(request: Request) -> Deps:
     return request.app.state.auth
 
 
-def presented_token(request: Request) -> str | None:
+async def presented_token(request: Request) -> str | None:
     """The session token from `Authorization: Bearer` or either cookie name, if any."""
     if token := bearer_token(request.headers.get("authorization")):
         return token[:512]
@@ -30,7 +30,7 @@ def presented_token(request: Request) -> str | None:
     return None
 
 
-def lenient_user(request: Request) -> Identity | None:
+async def lenient_user(request: Request) -> Identity | None:
     """Like `OptionalUser`, but a bad identity header means anonymous instead of 401."""
     try:
         return optional_user(request)
@@ -38,7 +38,7 @@ def lenient_user(request: Request) -> Identity | None:
         return None
 
 
-def credential_rejected(request: Request) -> bool:
+async def credential_rejected(request: Request) -> bool:
     if request.headers.get(AUTH_STATE_HEADER, "").lower() == "invalid":
         return True
     try:
@@ -49,7 +49,7 @@ def credential_rejected(request: Request) -> bool:
 
 
 DepsDep = Annotated[Deps, Depends(components)]
-ClientIP = Annotated[str, Depends(client_ip)]
 PresentedToken = Annotated[str | None, Depends(presented_token)]
 LenientUser = Annotated[Identity | None, Depends(lenient_user)]
 CredentialRejected = Annotated[bool, Depends(credential_rejected)]
+__all__ = ["ClientIP", "CredentialRejected", "DepsDep", "LenientUser", "PresentedToken"]

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from lumi_shared.identity import client_ip
+from lumi_shared.identity import ClientIP
 
 from ..cache import PageCache
 from ..config import Settings
@@ -27,6 +27,6 @@ async def _deps(request: Request) -> Deps:
 
 
 DepsDep = Annotated[Deps, Depends(_deps)]
-ClientIP = Annotated[str, Depends(client_ip)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 Offset = Annotated[int, Query(ge=0)]
+__all__ = ["ClientIP", "Deps", "DepsDep", "Limit", "Offset"]

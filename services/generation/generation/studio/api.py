@@ -35,7 +35,7 @@ Text = Annotated[StrictStr, Field(max_length=10_000)]
 Url = Annotated[StrictStr, Field(min_length=1, max_length=2048)]
 
 
-def _studio(request: Request) -> Studio:
+async def _studio(request: Request) -> Studio:
     return request.app.state.studio
 
 

@@ -8,7 +8,7 @@ from pydantic import Field, StringConstraints
 from ..service import Deps
 
 
-def get_deps(request: Request) -> Deps:
+async def get_deps(request: Request) -> Deps:
     return request.app.state.printing
 
 
