@@ -38,6 +38,22 @@ def base_name(name: str) -> str:
     return _SAFE.sub("_", base).lstrip(".")
 
 
+def rewrite_mtl_references(mtl: bytes, rewrite: Callable[[str], str | None]) -> bytes:
+    """The MTL file with the file reference of each MAP_LINE (`[options] file`) replaced by
+    `rewrite(reference)`: the same text leaves the line as it was, None drops the line."""
+    out = []
+    for line in mtl.decode("utf-8", errors="replace").splitlines():
+        if match := MAP_LINE.match(line):
+            head, reference = match.groups()
+            new = rewrite(reference)
+            if new is None:
+                continue
+            if new != reference:
+                line = f"{head}{new}"
+        out.append(line)
+    return ("\n".join(out) + "\n").encode()
+
+
 def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int,
                 limits: ArchiveLimits) -> bytes:
     if info.file_size > min(limits.max_entry, budget):

@@ -26,7 +26,7 @@ import random
 import secrets
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -36,6 +36,8 @@ from pymongo.errors import DuplicateKeyError
 from lumi_shared.contracts import Event
 from lumi_shared.contracts.base import utcnow
 from lumi_shared.timeutil import as_utc
+
+from .lapsing import Lapsing
 
 log = structlog.get_logger("lumi.gateway.history")
 
@@ -56,19 +58,16 @@ def frame_id(epoch: str | None, seq: int) -> str:
     return f"{epoch}-{seq}" if epoch else START
 
 
-class History:
+class History(Lapsing):
+    """Frames older than `max_age` are not replayed; a history unwritten for as long lapses."""
+
     def __init__(self, collection: Any, *, max_frames: int, max_age: float,
                  clock: Callable[[], datetime] = utcnow) -> None:
-        self.collection = collection
+        super().__init__(collection, max_age, clock)
         self.max_frames = max_frames
-        self.max_age = timedelta(seconds=max_age)
-        self.clock = clock
         # task -> (owner, epoch, seq) this replica last wrote or read: the next append tries
         # one guarded write at seq + 1 before it reads the document (one round trip, not two)
         self._last: OrderedDict[str, tuple[str | None, str, int]] = OrderedDict()
-
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_index("expiresAt", expireAfterSeconds=0)
 
     async def load(self, task_id: str, *, ids: bool = False) -> dict[str, Any] | None:
         return await self.collection.find_one({"_id": task_id}, None if ids else {"eids": 0})
@@ -78,7 +77,7 @@ class History:
         """The task's history after the event's frame is in it; None when the event is older
         than the history keeps (a late redelivery) or the write kept failing."""
         now = self.clock()
-        if as_utc(event.occurred_at) < now - self.max_age:
+        if as_utc(event.occurred_at) < now - self.ttl:
             return None
         frame = {"eid": event.event_id, "name": name, "data": data, "end": end, "at": now}
         owner = getattr(event, "user_id", None)
@@ -91,7 +90,7 @@ class History:
             doc = await self.load(task_id, ids=True)
             if doc is None:
                 doc = {"_id": task_id, "owner": getattr(event, "user_id", None),
-                       "epoch": secrets.token_hex(6), "seq": 1, "expiresAt": now + self.max_age,
+                       "epoch": secrets.token_hex(6), "seq": 1, "expiresAt": now + self.ttl,
                        "frames": [{"seq": 1, **frame}], "eids": [event.event_id]}
                 try:
                     await self.collection.insert_one(doc)
@@ -115,7 +114,7 @@ class History:
         the event yet; None otherwise (another writer went first, or it is a duplicate)."""
         return await self.collection.find_one_and_update(
             {"_id": task_id, "epoch": epoch, "seq": seq, "eids": {"$ne": frame["eid"]}},
-            {"$set": {"seq": seq + 1, "expiresAt": now + self.max_age},
+            {"$set": {"seq": seq + 1, "expiresAt": now + self.ttl},
              "$push": {"frames": {"$each": [{"seq": seq + 1, **frame}],
                                   "$slice": -self.max_frames},
                        "eids": {"$each": [frame["eid"]], "$slice": -EID_WINDOW}}},
@@ -143,7 +142,7 @@ class History:
             seen = int(seq)
         if seen > doc["seq"]:
             return None
-        cutoff = self.clock() - self.max_age
+        cutoff = self.clock() - self.ttl
         kept = [f["seq"] for f in doc["frames"] if as_utc(f["at"]) >= cutoff]
         first = kept[0] if kept else doc["seq"] + 1
         return seen if seen >= first - 1 else None

@@ -11,7 +11,7 @@ connects can both be refused but never both exceed the cap.
 import asyncio
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -21,24 +21,26 @@ from lumi_shared.contracts.base import utcnow
 from lumi_shared.errors import RateLimited
 from lumi_shared.loop import BackgroundLoop
 
+from .lapsing import Lapsing
+
 COLLECTION = "sse_streams"
 log = structlog.get_logger("lumi.gateway.sse")
 
 
 
-class StreamLeases:
+class StreamLeases(Lapsing):
+    """A lease lapses `lease` seconds after its last renewal."""
+
     def __init__(self, collection: Any, *, cap: int, lease: float,
                  clock: Callable[[], datetime] = utcnow) -> None:
-        self.collection = collection
+        super().__init__(collection, lease, clock)
         self.cap = cap
-        self.lease = timedelta(seconds=lease)
-        self.clock = clock
         self.replica = uuid.uuid4().hex
         self.loop = BackgroundLoop("gateway.sse-leases", self.renew, interval=lease / 3)
         self._releasing: set[asyncio.Task] = set()
 
     async def ensure_indexes(self) -> None:
-        await self.collection.create_index("expiresAt", expireAfterSeconds=0)
+        await super().ensure_indexes()
         await self.collection.create_index([("user", 1), ("expiresAt", 1)])
 
     async def take(self, user_id: str) -> str:
@@ -48,7 +50,7 @@ class StreamLeases:
         try:
             await self.collection.insert_one({"_id": stream_id, "user": user_id,
                                               "replica": self.replica,
-                                              "expiresAt": now + self.lease})
+                                              "expiresAt": now + self.ttl})
         except DuplicateKeyError:  # the driver retried this very insert: the id is fresh
             log.info("sse_lease_insert_retried", stream=stream_id)
         live = await self.collection.count_documents({"user": user_id, "expiresAt": {"$gt": now}})
@@ -75,7 +77,7 @@ class StreamLeases:
 
     async def renew(self) -> None:
         await self.collection.update_many({"replica": self.replica},
-                                          {"$set": {"expiresAt": self.clock() + self.lease}})
+                                          {"$set": {"expiresAt": self.clock() + self.ttl}})
 
     async def release_all(self) -> None:
         await self.loop.stop()

@@ -4,7 +4,13 @@ bytes, the first model entry of a ZIP, and MTL file references pointed at the pr
 from pathlib import PurePosixPath
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
-from lumi_shared.archive import MAP_LINE, ArchiveLimits, base_name, is_zip, read_archive
+from lumi_shared.archive import (
+    ArchiveLimits,
+    base_name,
+    is_zip,
+    read_archive,
+    rewrite_mtl_references,
+)
 
 MODEL_TYPES = {
     "glb": "model/gltf-binary", "gltf": "model/gltf+json", "obj": "text/plain",
@@ -52,17 +58,14 @@ def first_model_entry(data: bytes, limits: ArchiveLimits) -> tuple[str, bytes] |
 def rewrite_mtl(data: bytes, mtl_url: str, proxy_url: str) -> bytes:
     """Every `map_*`/`bump`/... file reference becomes `<proxy_url>?url=<sibling URL>`, so a
     browser loads the textures through the proxy too (each is checked again there)."""
-    out = []
-    for line in data.decode("utf-8", errors="replace").splitlines():
-        match = MAP_LINE.match(line)
-        if match:
-            head, args = match.groups()
-            options, _, name = args.rpartition(" ")
-            if name and base_name(name):
-                sibling = urljoin(mtl_url, quote(name.replace("\\", "/"), safe="/-_.~"))
-                line = f"{head}{options + ' ' if options else ''}{proxy_url}?url={quote(sibling, safe='')}"
-        out.append(line)
-    return ("\n".join(out) + "\n").encode()
+    def through_proxy(args: str) -> str:
+        options, _, name = args.rpartition(" ")
+        if not (name and base_name(name)):
+            return args
+        sibling = urljoin(mtl_url, quote(name.replace("\\", "/"), safe="/-_.~"))
+        return f"{options + ' ' if options else ''}{proxy_url}?url={quote(sibling, safe='')}"
+
+    return rewrite_mtl_references(data, through_proxy)
 
 
 def download_name(name: str, fallback: str) -> str:

@@ -7,8 +7,8 @@ texture references rewritten). Entry count, per-entry and total sizes and the co
 ratio are bounded, and sizes are counted while reading (headers can lie).
 """
 
-from lumi_shared.archive import MAP_LINE, ArchiveLimits, base_name, is_zip, read_archive
 from lumi_shared.archive import ArchiveError as BadArchive
+from lumi_shared.archive import ArchiveLimits, base_name, is_zip, read_archive, rewrite_mtl_references
 
 from .base import ProviderError
 
@@ -68,17 +68,13 @@ def _rewrite_obj(obj: bytes, mtl_name: str | None) -> bytes:
 def _rewrite_mtl(mtl: bytes, final: dict[str, str]) -> bytes:
     """Point texture references at the stored names; drop references to absent files."""
     by_base = {old.lower(): new for old, new in final.items()}
-    out = []
-    for line in mtl.decode("utf-8", errors="replace").splitlines():
-        match = MAP_LINE.match(line)
-        if match:
-            head, args = match.groups()
-            options, _, last = args.rpartition(" ")
-            whole = by_base.get(base_name(args).lower())
-            new = whole or by_base.get(base_name(last).lower())
-            if new is None:
-                continue
-            prefix = f"{options} " if options and not whole else ""
-            line = f"{head}{prefix}{new}"
-        out.append(line)
-    return ("\n".join(out) + "\n").encode()
+
+    def stored(args: str) -> str | None:
+        options, _, last = args.rpartition(" ")
+        whole = by_base.get(base_name(args).lower())
+        new = whole or by_base.get(base_name(last).lower())
+        if new is None:
+            return None
+        return f"{options} {new}" if options and not whole else new
+
+    return rewrite_mtl_references(mtl, stored)
