@@ -3,6 +3,7 @@ import time
 import pytest
 from fastapi import APIRouter
 from pydantic import BaseModel
+from pymongo.errors import AutoReconnect, ServerSelectionTimeoutError
 
 from lumi_shared.docstore import InMemoryClient
 from lumi_shared.errors import InvalidState, RateLimited
@@ -75,6 +76,17 @@ def sample_app():
     async def crash():
         raise RuntimeError("secret internals")
 
+    @router.get("/db-down")
+    async def db_down():
+        raise ServerSelectionTimeoutError("127.0.0.1:8618: [Errno 111] Connection refused")
+
+    @router.get("/db-down-wrapped")
+    async def db_down_wrapped():
+        try:
+            raise AutoReconnect("connection closed")
+        except AutoReconnect as exc:
+            raise RuntimeError("write failed") from exc
+
     settings = BaseServiceSettings(SERVICE_NAME="sample", LUMI_ENV="test")
     infra = build_infra(settings, mongo=InMemoryClient())
     return create_service_app(infra=infra, title="sample", routers=[router])
@@ -99,6 +111,11 @@ async def test_services_map_errors_to_jsend_and_never_leak_a_stack_trace():
         assert crash.status_code == 500
         assert crash.json() == {"status": "error", "message": "Internal server error",
                                 "code": "INTERNAL_ERROR"}
+        for path in ("/db-down", "/db-down-wrapped"):  # a database outage: retry, not a crash
+            down = await client.get(path)
+            assert down.status_code == 503 and down.headers["retry-after"] == "2"
+            assert down.json()["code"] == "SERVICE_UNAVAILABLE"
+            assert "8618" not in down.text
         missing = await client.get("/nope")
         assert missing.status_code == 404 and missing.json()["status"] == "fail"
 
