@@ -23,6 +23,7 @@ def create_mongo_client(settings: BaseServiceSettings) -> Any:
             tz_aware=True,
             serverSelectionTimeoutMS=settings.MONGODB_TIMEOUT_MS,
             connectTimeoutMS=settings.MONGODB_TIMEOUT_MS,
+            journal=settings.MONGODB_JOURNAL,
             appname=f"lumi-{settings.SERVICE_NAME}",
         )
     if settings.LUMI_ENV not in IN_PROCESS_PROFILES and not settings.ALLOW_IN_PROCESS_STORE:

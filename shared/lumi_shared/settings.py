@@ -58,6 +58,11 @@ class BaseServiceSettings(BaseSettings):
     MONGODB_URL: str | None = None
     MONGODB_DB: str | None = None
     MONGODB_TIMEOUT_MS: int = 2500
+    # Acknowledge a write only once it is in the database server's on-disk journal
+    # (writeConcern j:true). With j:false a server killed with -9 loses the writes of its last
+    # moments although it acknowledged them (SecantusDB: 37 of 300 inserts in a row), e.g. a
+    # selection answered 200 whose task then still awaited a selection.
+    MONGODB_JOURNAL: bool = True
     # Without MONGODB_URL a service keeps its data in process memory and loses it on exit.
     # Only the embedded and test profiles do that by default; elsewhere it must be asked for.
     ALLOW_IN_PROCESS_STORE: bool = False

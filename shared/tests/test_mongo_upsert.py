@@ -8,7 +8,8 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from lumi_shared.docstore import InMemoryClient
-from lumi_shared.mongo import upsert_returning
+from lumi_shared.mongo import create_mongo_client, upsert_returning
+from lumi_shared.settings import BaseServiceSettings
 
 
 async def race(collection, keys: int, callers: int) -> tuple[list[dict], int]:
@@ -37,4 +38,14 @@ async def test_racing_upserts_all_return_the_document_and_count_once_on_the_serv
         assert total == 2000  # every call applied exactly once, none lost, none doubled
     finally:
         await client.drop_database(name)
+        await client.close()
+
+
+async def test_database_clients_wait_for_the_journal_before_a_write_counts():
+    """A server killed with -9 must not lose an acknowledged write (writeConcern j:true)."""
+    settings = BaseServiceSettings(SERVICE_NAME="t", MONGODB_URL="mongodb://127.0.0.1:1/")
+    client = create_mongo_client(settings)
+    try:
+        assert client.write_concern.document == {"j": True}
+    finally:
         await client.close()
