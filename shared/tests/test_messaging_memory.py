@@ -157,6 +157,64 @@ async def test_outbox_keeps_events_while_the_broker_is_down_and_publishes_later(
     assert (await tasks.find_one({"_id": "t1"}))["outbox"] == []
 
 
+class SlowBus(InMemoryBus):
+    """Each publish waits like a broker confirm; records order and how many were in flight."""
+
+    def __init__(self, fail_prompt=None):
+        super().__init__()
+        self.sent, self.in_flight, self.most_in_flight = [], 0, 0
+        self.fail_prompt = fail_prompt
+
+    async def publish(self, ev):
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0.01)
+            if ev.prompt == self.fail_prompt:
+                raise ConnectionError("broker down")
+            self.sent.append(ev.prompt)
+        finally:
+            self.in_flight -= 1
+
+
+async def _documents_with_outboxes(tasks, docs, entries):
+    for d in range(docs):
+        await tasks.insert_one({"_id": f"t{d}"})
+        for e in range(entries):
+            await tasks.update_one({"_id": f"t{d}"},
+                                   with_outbox({"$set": {"n": e}}, event(f"{d}:{e}")))
+
+
+async def test_outbox_relay_publishes_documents_concurrently_each_in_order():
+    tasks = InMemoryClient()["gen"]["tasks"]
+    await _documents_with_outboxes(tasks, 20, 3)
+    bus = SlowBus()
+    relay = OutboxRelay(bus, [tasks], concurrency=8)
+    assert await relay.run_once() == 60
+    assert bus.most_in_flight == 8  # not one publish at a time
+    for d in range(20):
+        assert [p for p in bus.sent if p.startswith(f"{d}:")] == [f"{d}:{e}" for e in range(3)]
+        assert (await tasks.find_one({"_id": f"t{d}"}))["outbox"] == []
+
+
+async def test_outbox_relay_failure_keeps_the_rest_of_that_document_only():
+    tasks = InMemoryClient()["gen"]["tasks"]
+    await _documents_with_outboxes(tasks, 3, 3)
+    bus = SlowBus(fail_prompt="1:1")
+    relay = OutboxRelay(bus, [tasks])
+    try:
+        await relay.run_once()
+        raise AssertionError("the broker failure must surface")
+    except ConnectionError:
+        pass
+    left = [e["body"]["prompt"] for e in (await tasks.find_one({"_id": "t1"}))["outbox"]]
+    assert left == ["1:1", "1:2"]  # 1:0 went out and left; the order is kept for later
+    for other in ("t0", "t2"):
+        assert (await tasks.find_one({"_id": other}))["outbox"] == []
+    bus.fail_prompt = None
+    assert await relay.run_once() == 2 and bus.sent[-2:] == ["1:1", "1:2"]
+
+
 async def test_idempotent_consumer_applies_a_duplicate_event_once():
     processed = ProcessedEvents(InMemoryClient()["svc"]["processed_events"])
     effects = []

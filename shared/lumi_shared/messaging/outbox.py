@@ -39,11 +39,18 @@ def with_outbox(update: dict[str, Any], *events: Event) -> dict[str, Any]:
 
 
 class OutboxRelay:
+    """Publishes the documents' outbox entries: one document's entries in order, one after the
+    other, and up to `concurrency` documents at a time (a publish waits for the broker's
+    confirm and a pull for the database, so a relay working one entry at a time stays far
+    behind a busy service: 100 tasks on a loaded machine left TaskCreated and ImageSelected
+    waiting minutes). A document's published entries leave it in one write."""
+
     def __init__(self, bus: EventBus, collections: list[Any], *, interval: float = 1.0,
-                 batch: int = 100) -> None:
+                 batch: int = 100, concurrency: int = 16) -> None:
         self.bus = bus
         self.collections = collections
         self.batch = batch
+        self.concurrency = asyncio.Semaphore(concurrency)
         self.loop = BackgroundLoop("outbox-relay", self._drain, interval=interval,
                                    run_first=True)
 
@@ -59,17 +66,39 @@ class OutboxRelay:
         self.loop.wake()
 
     async def run_once(self) -> int:
-        published = 0
+        """Entries published; raises the first failure after every document had its turn."""
+        published, failure = 0, None
         for collection in self.collections:
             docs = await collection.find({f"{OUTBOX_FIELD}.0": {"$exists": True}},
                                          {OUTBOX_FIELD: 1}).limit(self.batch).to_list()
-            for doc in docs:
-                for entry in doc[OUTBOX_FIELD]:
-                    await self._publish(collection, doc["_id"], entry)
-                    published += 1
+            results = await asyncio.gather(*(self._publish_document(collection, doc)
+                                             for doc in docs), return_exceptions=True)
+            for result in results:
+                if isinstance(result, BaseException):
+                    failure = failure or result
+                else:
+                    published += result
+        if failure is not None:
+            raise failure
         return published
 
-    async def _publish(self, collection: Any, doc_id: Any, entry: dict[str, Any]) -> None:
+    async def _publish_document(self, collection: Any, doc: dict[str, Any]) -> int:
+        """Publish the entries in order; stop at the first failure (the rest stay for the
+        next round, after what went out is pulled)."""
+        async with self.concurrency:
+            done: list[str] = []
+            try:
+                for entry in doc[OUTBOX_FIELD]:
+                    if await self._publish(collection, doc["_id"], entry):
+                        done.append(entry["event_id"])
+            finally:
+                if done:
+                    await collection.update_one({"_id": doc["_id"]}, {
+                        "$pull": {OUTBOX_FIELD: {"event_id": {"$in": done}}}})
+            return len(done)
+
+    async def _publish(self, collection: Any, doc_id: Any, entry: dict[str, Any]) -> bool:
+        """True once published; an unreadable entry is parked (False)."""
         try:
             event = decode_event(entry["routing_key"], entry["body"])
         except Exception:
@@ -78,11 +107,10 @@ class OutboxRelay:
             await collection.update_one({"_id": doc_id}, {
                 "$pull": {OUTBOX_FIELD: {"event_id": entry["event_id"]}},
                 "$push": {"outbox_parked": entry}})
-            return
+            return False
         with continued(event.traceparent):  # the publish span joins the event's trace
             await self.bus.publish(event)
-        await collection.update_one({"_id": doc_id},
-                                    {"$pull": {OUTBOX_FIELD: {"event_id": entry["event_id"]}}})
+        return True
 
     async def _drain(self) -> None:
         while await self.run_once() >= self.batch:
