@@ -19,7 +19,7 @@ from lumi_shared.messaging.topology import EXCHANGE
 
 from .env import ROOT, Environment
 from .nemesis import EXPECTED_POISON, FAULTS, Fault
-from .workload import Workload, missing_from_gallery
+from .workload import Workload, missing_from_gallery, stage_times
 
 # CI's short run: a service crash each side of the model, the database and the broker.
 # db-kill9 left 1 of 10 tasks at IMAGE_COMPLETED in a CI run (issue #12): in the full run only.
@@ -113,10 +113,12 @@ async def run_fault(env: Environment, fault: Fault, users: list[dict[str, str]],
            "recovery_s": round(recovery, 1) if recovery is not None else None,
            "sse_all_final": all(t.sse_final for t in workload.tasks if t.id),
            "sse_missing": sum(not t.sse_final for t in workload.tasks if t.id),
-           "injected_at_s": round(injected_at, 1), "wall_s": round(time.monotonic() - started, 1),
+           "stages_s": stage_times(workload.tasks), "injected_at_s": round(injected_at, 1),
+           "wall_s": round(time.monotonic() - started, 1),
            "notes": ctx.notes + [f"lost {t.id}: {t.status} {t.create_error or ''} {t.history}"
                                  for t in lost[:3]]
-                              + [f"stuck {t.id}: {t.status} {t.history}" for t in stuck[:3]]}
+                              + [f"stuck {t.id}: {t.status} {t.history} selects {t.selects}"
+                                 for t in stuck[:3]]}
     expected_dlq = EXPECTED_POISON.get(fault.name, 0)
     row["passed"] = (row["lost"] == 0 and row["duplicated"] == 0 and row["stuck"] == 0
                      and row["sse_all_final"]
@@ -164,6 +166,9 @@ async def main_async(args: argparse.Namespace) -> int:
                 rows.append(row)
                 (env.work / "results.json").write_text(json.dumps(rows, indent=1))
                 print(table([row]).splitlines()[-1], flush=True)
+                print("    first seen, s after start (p50/p90/max): " + ", ".join(
+                    f"{k} {'/'.join(map(str, v))}" for k, v in row["stages_s"].items()),
+                    flush=True)
                 for note in row["notes"]:
                     print(f"    {note}", flush=True)
     finally:

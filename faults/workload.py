@@ -26,6 +26,8 @@ class Task:
     sse_final: bool = False
     sse_connects: int = 0
     history: list[str] = field(default_factory=list)  # statuses seen by polling, in order
+    selects: list[str] = field(default_factory=list)  # answers to the select request
+    seen_at: dict[str, float] = field(default_factory=dict)  # status -> s after batch start
 
 
 class Workload:
@@ -70,6 +72,7 @@ class Workload:
             task.create_error = created.text[:200] if created is not None else "deadline"
             return
         task.id, task.status = created.json()["data"]["id"], "PENDING"
+        task.seen_at["CREATED"] = time.monotonic() - self.started
         mode = "slow" if i < self.slow_watchers else (
             "drop" if i < self.slow_watchers + self.drop_watchers else "normal")
         watcher = asyncio.create_task(self._watch(client, task, me, mode))
@@ -83,13 +86,19 @@ class Workload:
             data = answer.json()["data"]
             if not task.history or task.history[-1] != data["status"]:
                 task.history.append(data["status"])
+                task.seen_at.setdefault(data["status"], time.monotonic() - self.started)
                 self.progress.set()
             task.status = data["status"]
             task.model_id = (data.get("model") or {}).get("id")
             if data["phase"] == "AWAITING_SELECTION" and not task.selected:
                 picked = await self._request(client, "PATCH", f"/api/tasks/{task.id}", me,
                                              json={"selectedImageIndex": i % 4})
+                task.selects.append(str(picked.status_code) if picked is not None else "deadline")
+                if picked is not None and picked.status_code != 200:
+                    task.selects[-1] += " " + picked.text[:120]
                 task.selected = picked is not None and picked.status_code in (200, 409)
+                if task.selected:
+                    task.seen_at["SELECTED"] = time.monotonic() - self.started
             await asyncio.sleep(1.0)
         if task.status == "COMPLETED":
             task.completed_at = time.monotonic()
@@ -132,6 +141,20 @@ class Workload:
             if mode == "drop":
                 return
             await asyncio.sleep(1.0)
+
+
+def stage_times(tasks: list[Task]) -> dict[str, list[float]]:
+    """When (s after the batch started) tasks first showed each status: p50, p90, max."""
+    seen: dict[str, list[float]] = {}
+    for task in tasks:
+        for status, at in task.seen_at.items():
+            seen.setdefault(status, []).append(at)
+    out = {}
+    for status, times in sorted(seen.items(), key=lambda kv: min(kv[1])):
+        times.sort()
+        out[status] = [round(times[len(times) // 2], 1), round(times[len(times) * 9 // 10], 1),
+                       round(times[-1], 1)]
+    return out
 
 
 async def missing_from_gallery(url: str, tasks: list[Task], wait: float = 20.0) -> int:

@@ -22,14 +22,29 @@ FAST = {
 FINAL = {"IMAGE_FAILED", "MODEL_FAILED", "COMPLETED", "FAILED", "CANCELLED"}
 
 
-async def mailed_code(data_dir: Path, email: str, timeout: float = 10) -> str:
+def mail_sources(data_dir: Path) -> tuple[Path, Path]:
+    return data_dir / "mail" / "outbox.jsonl", data_dir / "logs" / "auth.log"
+
+
+def mail_marks(data_dir: Path) -> dict[Path, int]:
+    """Where the mail sources end now: a code mailed later is written past these offsets."""
+    return {s: s.stat().st_size if s.exists() else 0 for s in mail_sources(data_dir)}
+
+
+async def mailed_code(data_dir: Path, email: str, timeout: float = 10,
+                      after: dict[Path, int] | None = None) -> str:
     """The newest code mailed to `email`: the embedded mail outbox, or auth's JSON log when
-    the services run as separate processes (dev profile)."""
-    sources = (data_dir / "mail" / "outbox.jsonl", data_dir / "logs" / "auth.log")
+    the services run as separate processes (dev profile); only what was written past `after`
+    (a log kept from an earlier run holds older codes for the same address)."""
+    sources = mail_sources(data_dir)
 
     def code() -> str | None:
         for source in sources:
-            lines = source.read_text().splitlines() if source.exists() else []
+            if not source.exists():
+                continue
+            with source.open("rb") as f:
+                f.seek((after or {}).get(source, 0))
+                lines = f.read().decode(errors="replace").splitlines()
             for line in reversed(lines):
                 message = json.loads(line) if line.startswith("{") else {}
                 if message.get("to") == email and "body" in message:
@@ -41,10 +56,11 @@ async def mailed_code(data_dir: Path, email: str, timeout: float = 10) -> str:
 
 async def login(client: httpx.AsyncClient, data_dir: Path, email: str) -> dict[str, str]:
     """Log in the way a developer does with `make run`: the code comes from the mail outbox."""
+    marks = mail_marks(data_dir)
     sent = await client.post("/api/auth/send-code", json={"email": email, "type": "login"})
     assert sent.status_code == 200, sent.text
-    answer = await client.post("/api/auth/login",
-                               json={"email": email, "code": await mailed_code(data_dir, email)})
+    code = await mailed_code(data_dir, email, after=marks)
+    answer = await client.post("/api/auth/login", json={"email": email, "code": code})
     assert answer.status_code == 200, answer.text
     client.cookies.clear()  # behave like the web and mobile clients: header-based sessions
     return {"authorization": answer.json()["data"]["token"]}
