@@ -23,6 +23,8 @@ SECANTUS_SCRIPT = ROOT / "scripts" / "secantusdb.sh"
 FAST = {
     "generation": {"SIMULATED_IMAGE_LATENCY": "0.05", "SIMULATED_LLM_LATENCY": "0",
                    "SIMULATED_IMAGE_SIZE": "128", "SWEEP_INTERVAL": "2", "IMAGE_LEASE": "6",
+                   # the simulated provider has no rate limit to respect (a real one: 4)
+                   "IMAGE_CONCURRENCY": "16",
                    "IMAGE_STALL_TIMEOUT": "45",
                    # the suite measures reliability: 5 users start N tasks at 20/s, which the
                    # per-user abuse limits would turn into 429s past the batch's deadline
