@@ -76,7 +76,8 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
     modeling = modeling or ModelingClient(settings.MODELING_URL, secret=settings.IDENTITY_SECRET,
                                           timeout=settings.MODELING_TIMEOUT)
     sweeper = Sweeper(repo=repo, storage=storage, settings=settings, modeling=modeling,
-                      images_paused=lambda: not queue.active)
+                      images_paused=lambda: not queue.active,
+                      images_busy=lambda: queue.in_flight > 0)
     processed = ProcessedEvents(infra.db["processed_events"])
     deps = Deps(settings, repo, storage, relay, worker, sweeper)
     studio_parts = build_studio(settings, infra.db, storage=storage, on_outbox=relay.kick,

@@ -38,10 +38,15 @@ async def purge_task(task_id: str, *, repo: TaskRepository, storage: ObjectStora
 
 class Sweeper:
     def __init__(self, *, repo: TaskRepository, storage: ObjectStorage, settings: Settings,
-                 modeling: ModelTruth, images_paused: Callable[[], bool] = lambda: False) -> None:
-        """`images_paused`: the image queue is paused, so waiting images are not stalled."""
+                 modeling: ModelTruth, images_paused: Callable[[], bool] = lambda: False,
+                 images_busy: Callable[[], bool] = lambda: False) -> None:
+        """`images_paused`: the image queue is paused, so waiting images are not stalled.
+        `images_busy`: the image worker is running images, so a task whose images have not
+        started is queued behind them, not stalled (expired leases are still recovered); a
+        task whose TaskCreated was lost is then recovered once the worker is idle."""
         self.repo, self.storage, self.settings = repo, storage, settings
         self.modeling, self.images_paused = modeling, images_paused
+        self.images_busy = images_busy
         self.loop = BackgroundLoop("generation-sweeper", self.sweep,
                                    interval=settings.SWEEP_INTERVAL)
 
@@ -51,14 +56,17 @@ class Sweeper:
         model_cutoff = now - timedelta(seconds=self.settings.MODEL_STALL_TIMEOUT)
         purge_cutoff = now - timedelta(seconds=self.settings.DELETED_PURGE_AFTER)
         changed = 0
+        stall_cutoff = None if self.images_busy() else image_cutoff
+        stale = [{"images": {"$elemMatch": {"imageStatus": str(ImageStatus.GENERATING),
+                                            "job.leaseUntil": {"$lt": now}}}}]
+        if stall_cutoff is not None:
+            stale.append({"updatedAt": {"$lt": stall_cutoff}})
         stale_images = [] if self.images_paused() else await self.repo.find_ids({
             "deletedAt": None, "status": {"$in": [str(s) for s in IMAGE_ACTIVE_STATUSES]},
-            "$or": [{"updatedAt": {"$lt": image_cutoff}},
-                    {"images": {"$elemMatch": {"imageStatus": str(ImageStatus.GENERATING),
-                                               "job.leaseUntil": {"$lt": now}}}}]}, BATCH)
+            "$or": stale}, BATCH)
         for task_id in stale_images:
             result = await self.repo.mutate(
-                task_id, expire_images(image_cutoff, self.settings.SWEEP_RECOVERIES))
+                task_id, expire_images(stall_cutoff, self.settings.SWEEP_RECOVERIES))
             changed += bool(result and result.changed)
         reconcile_cutoff = now - timedelta(seconds=self.settings.MODEL_RECONCILE_AFTER)
         stale_models = await self.repo.find_ids({

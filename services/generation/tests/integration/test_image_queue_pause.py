@@ -1,6 +1,9 @@
 """A paused image_generation queue: new tasks keep their images PENDING (the event is handled,
 nothing is held), the sweeper does not count them as stalled, and resuming runs them all."""
 
+import asyncio
+import contextlib
+
 from lumi_shared.testing import as_user, wait_for
 
 QUEUE = "/api/admin/queues/image_generation"
@@ -35,3 +38,24 @@ async def test_paused_tasks_wait_and_run_on_resume(harness):
     assert image["name"] == "image_generation" and image["waiting"] == 0
     assert image["completed"] == 3 and image["running"] == 0
 
+
+
+async def test_a_task_queued_behind_a_busy_worker_is_not_stalled(harness):
+    """Images that wait for a slot while the worker runs others are queued, not stalled: the
+    sweeper neither re-runs nor fails them; once the slots are free they run."""
+    queue = harness.generation.worker.queue
+    held = contextlib.AsyncExitStack()
+    for _ in range(queue.config.concurrency):  # every slot busy, as under a long backlog
+        await held.enter_async_context(queue.slot())
+    task_id = (await harness.create("a queued dragon"))["id"]
+    await asyncio.sleep(0.2)  # its TaskCreated is being handled: the images wait for a slot
+    harness.clock.advance(harness.generation.settings.IMAGE_STALL_TIMEOUT + 60)
+    for _ in range(harness.generation.settings.SWEEP_RECOVERIES + 1):
+        assert await harness.generation.sweeper.sweep() == 0  # busy is not stalled
+    assert harness.published("task.images.retried") == []
+    await held.aclose()
+
+    async def ready():
+        return (await harness.task(task_id))["phase"] == "AWAITING_SELECTION"
+
+    await wait_for(ready, timeout=10)
