@@ -32,7 +32,7 @@ FAST = {
                    "MODEL_RECONCILE_AFTER": "15"},
     "modeling": {"MODEL_SIM_STEP_DELAY": "0.05", "MODEL_SIM_RESOLUTION": "32",
                  "MODEL_WORKER_POLL_INTERVAL": "0.3", "MODEL_JOB_LEASE": "5",
-                 "MODEL_WORKER_CONCURRENCY": "8",
+                 "MODEL_WORKER_CONCURRENCY": "8", "MODEL_PROGRESS_INTERVAL": "2",
                  "MODEL_RETRY_BASE_DELAY": "0.5", "MODEL_RETRY_MAX_DELAY": "2"},
     "auth": {"LOG_LEVEL": "INFO", "STARTING_CREDITS": "1000000", "CODE_SENDS_PER_IP_PER_HOUR": "100000",
              "CODE_SENDS_PER_EMAIL_PER_HOUR": "1000"},

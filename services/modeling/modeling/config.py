@@ -26,6 +26,9 @@ class Settings(BaseServiceSettings):
     MODEL_JOB_LEASE: float = 30.0
     MODEL_WORKER_CONCURRENCY: int = 2
     MODEL_WORKER_POLL_INTERVAL: float = 2.0
+    # A job's progress is written (and announced: ModelProgressed, consumed by generation,
+    # the gateway's SSE history, ...) at most once per this many seconds; 0: every report.
+    MODEL_PROGRESS_INTERVAL: float = 0.0
     MODEL_TOMBSTONE_TTL: float = 7 * 24 * 3600.0
 
     # Simulated provider: a relief of the image on a solid base (millimetres).

@@ -11,6 +11,7 @@ running jobs back (PENDING, attempt not counted). So no model stays non-final fo
 """
 
 import asyncio
+import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -52,9 +53,13 @@ def public_message(exc: BaseException) -> str:
 
 
 class _Reporter:
-    def __init__(self, worker: "ModelWorker", model_id: str, token: str) -> None:
+    def __init__(self, worker: "ModelWorker", model_id: str, token: str,
+                 interval: float = 0.0, clock=time.monotonic) -> None:
+        """`interval`: a progress report within this many seconds of the last written one is
+        skipped (a fast provider's steps need not each cost a write and an event)."""
         self.worker, self.model_id, self.token = worker, model_id, token
         self.last: tuple[int, str] = (-1, "")
+        self.interval, self.clock, self.written_at = interval, clock, None
 
     async def _change(self, build) -> None:
         doc = await self.worker.repo.change(self.model_id, build,
@@ -69,7 +74,11 @@ class _Reporter:
     async def progress(self, progress: int, status: str) -> None:
         if progress <= self.last[0] and status == self.last[1]:
             return
+        if (self.written_at is not None and status == self.last[1]
+                and self.clock() - self.written_at < self.interval):
+            return
         self.last = (max(progress, self.last[0]), status)
+        self.written_at = self.clock()
         await self._change(lambda d: transitions.progressed(
             d, progress=self.last[0], status=status, now=utcnow()))
 
@@ -155,7 +164,8 @@ class ModelWorker:
                           resume_job_id=doc["job"].get("provider_job_id"))
         try:
             async with asyncio.timeout(self.queue.config.timeout):
-                result = await self.provider.generate(job, _Reporter(self, model_id, token))
+                result = await self.provider.generate(job, _Reporter(
+                    self, model_id, token, self.settings.MODEL_PROGRESS_INTERVAL))
             files = await store_files(self.storage, doc, result,
                                       self.settings.MODEL_DEFAULT_FORMAT)
             done = await self.repo.change(
