@@ -25,6 +25,16 @@ async def running(app: FastAPI, base_url: str = "http://test") -> AsyncIterator[
             yield client
 
 
+@asynccontextmanager
+async def started(bus: Any) -> AsyncIterator[Any]:
+    """The bus started for the block and stopped after it, whatever happens inside."""
+    await bus.start()
+    try:
+        yield bus
+    finally:
+        await bus.stop()
+
+
 def app_factory(create_app: Callable[..., FastAPI], settings: Any,
                 **components: Any) -> Callable[..., FastAPI]:
     """A test's app builder: `create_app(settings, **components)`, any keyword (`settings`

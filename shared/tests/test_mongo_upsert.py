@@ -5,7 +5,6 @@ import asyncio
 import uuid
 
 import pytest
-from pymongo import AsyncMongoClient
 
 from lumi_shared.docstore import InMemoryClient
 from lumi_shared.mongo import create_mongo_client, upsert_returning
@@ -29,16 +28,11 @@ async def test_racing_upserts_all_return_the_document_in_process():
 
 
 @pytest.mark.mongo
-async def test_racing_upserts_all_return_the_document_and_count_once_on_the_server(mongo_url):
-    client = AsyncMongoClient(mongo_url, tz_aware=True, serverSelectionTimeoutMS=3000)
-    name = f"lumi_upsert_test_{uuid.uuid4().hex[:8]}"
-    try:
-        results, total = await race(client[name]["c"], 50, 40)
-        assert len(results) == 2000 and all(d is not None and d["n"] >= 1 for d in results)
-        assert total == 2000  # every call applied exactly once, none lost, none doubled
-    finally:
-        await client.drop_database(name)
-        await client.close()
+async def test_racing_upserts_all_return_the_document_and_count_once_on_the_server(real_mongo):
+    client, name = real_mongo
+    results, total = await race(client[name]["c"], 50, 40)
+    assert len(results) == 2000 and all(d is not None and d["n"] >= 1 for d in results)
+    assert total == 2000  # every call applied exactly once, none lost, none doubled
 
 
 async def test_database_clients_wait_for_the_journal_before_a_write_counts():

@@ -4,7 +4,6 @@ import asyncio
 import inspect
 import random
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +16,7 @@ from auth.providers.mail import MailMessage
 from auth.service.stats import zero_stats
 from lumi_shared.docstore import InMemoryClient
 from lumi_shared.identity import service_identity_header
-from lumi_shared.testing import from_ip, running, wait_for
+from lumi_shared.testing import from_ip, wait_for
 
 
 class FakeClock:
@@ -38,6 +37,11 @@ class FakeClock:
         self.now += timedelta(**delta)
 
 
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
 class RecordingMailer:
     def __init__(self) -> None:
         self.messages: list[MailMessage] = []
@@ -54,6 +58,11 @@ class RecordingMailer:
         return self.codes_for(email)[-1]
 
 
+@pytest.fixture
+def mailer() -> RecordingMailer:
+    return RecordingMailer()
+
+
 class FakeStats:
     def __init__(self, **numbers: int) -> None:
         self.numbers = numbers
@@ -66,6 +75,11 @@ class FakeStats:
 
     async def aclose(self) -> None:
         pass
+
+
+@pytest.fixture
+def stats() -> FakeStats:
+    return FakeStats(totalModels=3, totalRequests=4)
 
 
 class _InterleavedCollection:
@@ -112,39 +126,14 @@ def make_settings(**overrides: Any) -> Settings:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def mailer() -> RecordingMailer:
-    return RecordingMailer()
-
-
-@pytest.fixture
-def stats() -> FakeStats:
-    return FakeStats(totalModels=3, totalRequests=4)
-
-
-@pytest.fixture
 def settings() -> Settings:
     return make_settings()
 
 
 @pytest.fixture
-def mongo() -> InMemoryClient:
-    return InMemoryClient()
-
-
-@pytest.fixture
 async def app(settings, mongo, mailer, clock, stats):
+    """The app `client` (lumi_shared.test_fixtures) talks to; `mongo` is a fresh store."""
     return create_app(settings, mongo=mongo, mailer=mailer, clock=clock, stats=stats)
-
-
-@pytest.fixture
-async def client(app) -> AsyncIterator[httpx.AsyncClient]:
-    async with running(app) as http:
-        yield http
 
 
 @pytest.fixture

@@ -10,12 +10,14 @@ import httpx
 import pytest
 
 from generation.config import Settings
+from generation.domain import ImageStatus, RequestPhase, RequestStatus
+from generation.domain import task as tasks
 from generation.domain.clock import truncate_ms
 from generation.main import create_app
 from generation.providers.modeling import ModelingUnavailable
 from lumi_shared.docstore import InMemoryClient
 from lumi_shared.messaging import InMemoryBus
-from lumi_shared.testing import as_user, running
+from lumi_shared.testing import as_user, running, started
 
 
 class Clock:
@@ -125,20 +127,27 @@ async def open_harness(settings: Settings, clock: Clock, **overrides: Any) -> As
         events.append(event)
 
     bus.subscribe_broadcast("recorder", record)
-    await bus.start()
     overrides.setdefault("modeling", FakeModeling())
-    app = create_app(settings, mongo=InMemoryClient(), bus=bus, clock=clock, **overrides)
-    try:
+    async with started(bus):
+        app = create_app(settings, mongo=InMemoryClient(), bus=bus, clock=clock, **overrides)
         async with running(app) as client:
             yield Harness(client, app, bus, events, clock)
-    finally:
-        await bus.stop()
 
 
 @pytest.fixture
-async def harness(settings, clock) -> AsyncIterator[Harness]:
-    async with open_harness(settings, clock) as h:
+async def harness(open_app) -> AsyncIterator[Harness]:
+    async with open_app() as h:
         yield h
+
+
+def awaiting_selection(now: datetime, prompt: str = "a red dragon") -> tuple[dict, Any]:
+    """A new task of u1 (document, TaskCreated) whose four images are done: IMAGE_COMPLETED,
+    awaiting the owner's selection."""
+    doc, event = tasks.new_task("u1", prompt, now)
+    for i, image in enumerate(doc["images"]):
+        image.update(imageStatus=ImageStatus.COMPLETED, imageUrl=f"http://files/{i}.png")
+    doc.update(status=RequestStatus.IMAGE_COMPLETED, phase=RequestPhase.AWAITING_SELECTION)
+    return doc, event
 
 
 def apply_change(doc: dict, change: Any) -> dict:
@@ -170,6 +179,7 @@ def apply():
 def open_app(settings, clock):
     """`async with open_app(**settings_updates, overrides={...}) as harness:` for custom apps."""
     def factory(overrides: dict | None = None, **updates: Any):
-        return open_harness(settings.model_copy(update=updates), clock, **(overrides or {}))
+        chosen = settings.model_copy(update=updates) if updates else settings
+        return open_harness(chosen, clock, **(overrides or {}))
 
     return factory

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from lumi_shared.contracts import ImageSelected, TaskDeleted, uuid7
-from lumi_shared.testing import app_factory, running
+from lumi_shared.testing import app_factory
 from modeling.config import Settings
 from modeling.main import create_app
 
@@ -69,13 +69,8 @@ def task_deleted() -> Callable[[ImageSelected], TaskDeleted]:
 
 @pytest.fixture
 def make_app(settings, mongo, bus, storage):
+    """`make_app(**overrides)`; `app` and `client` (lumi_shared.test_fixtures) use its default."""
     return app_factory(create_app, settings, mongo=mongo, bus=bus, storage=storage)
-
-
-@pytest.fixture
-async def client(make_app):
-    async with running(make_app()) as http:
-        yield http
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 import trimesh
 
 from lumi_shared.contracts import ModelFiles, ModelReady, TaskCreated, uuid7
-from lumi_shared.testing import app_factory, as_user, running, wait_for
+from lumi_shared.testing import app_factory, as_user, wait_for
 from printing.config import Settings
 from printing.main import create_app
 from printing.printers.registry import bind_code
@@ -27,13 +27,8 @@ def settings(tmp_path) -> Settings:
 
 @pytest.fixture
 def make_app(settings, mongo, bus, storage):
+    """`make_app(**overrides)`; `app` and `client` (lumi_shared.test_fixtures) use its default."""
     return app_factory(create_app, settings, mongo=mongo, bus=bus, storage=storage)
-
-
-@pytest.fixture
-async def client(make_app):
-    async with running(make_app()) as http:
-        yield http
 
 
 @pytest.fixture

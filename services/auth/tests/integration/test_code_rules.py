@@ -7,48 +7,48 @@ def _wrong(code: str) -> str:
     return str((int(code) + 1) % 10**6).zfill(6)
 
 
+EXPIRED = {"message": "Code expired or already used; request a new one", "code": "INVALID_CODE"}
+
+
+async def sent_code(client, mailer, email: str) -> str:
+    await client.post("/api/auth/send-code", json={"email": email})
+    return await mailer.code_for(email)
+
+
+async def log_in(client, email: str, code: str):
+    return await client.post("/api/auth/login", json={"email": email, "code": code})
+
+
 async def test_an_expired_code_is_refused(client, mailer, clock):
-    await client.post("/api/auth/send-code", json={"email": "late@example.com"})
-    code = await mailer.code_for("late@example.com")
+    code = await sent_code(client, mailer, "late@example.com")
     clock.advance(minutes=10, seconds=1)
-    response = await client.post("/api/auth/login",
-                                 json={"email": "late@example.com", "code": code})
+    response = await log_in(client, "late@example.com", code)
     assert response.status_code == 400
-    assert response.json()["data"] == {
-        "message": "Code expired or already used; request a new one", "code": "INVALID_CODE"}
+    assert response.json()["data"] == EXPIRED
 
 
 async def test_a_code_still_works_just_before_ten_minutes(client, mailer, clock):
-    await client.post("/api/auth/send-code", json={"email": "intime@example.com"})
-    code = await mailer.code_for("intime@example.com")
+    code = await sent_code(client, mailer, "intime@example.com")
     clock.advance(minutes=9, seconds=59)
-    response = await client.post("/api/auth/login",
-                                 json={"email": "intime@example.com", "code": code})
-    assert response.status_code == 200
+    assert (await log_in(client, "intime@example.com", code)).status_code == 200
 
 
 async def test_a_code_is_single_use(client, mailer):
-    await client.post("/api/auth/send-code", json={"email": "once@example.com"})
-    code = await mailer.code_for("once@example.com")
-    body = {"email": "once@example.com", "code": code}
-    assert (await client.post("/api/auth/login", json=body)).status_code == 200
-    again = await client.post("/api/auth/login", json=body)
+    code = await sent_code(client, mailer, "once@example.com")
+    assert (await log_in(client, "once@example.com", code)).status_code == 200
+    again = await log_in(client, "once@example.com", code)
     assert again.status_code == 400 and again.json()["data"]["code"] == "INVALID_CODE"
 
 
 async def test_a_burned_code_is_refused_even_when_right(client, mailer):
-    await client.post("/api/auth/send-code", json={"email": "burn@example.com"})
-    code = await mailer.code_for("burn@example.com")
+    code = await sent_code(client, mailer, "burn@example.com")
     wrong = _wrong(code)
     for _ in range(5):
-        response = await client.post("/api/auth/login",
-                                     json={"email": "burn@example.com", "code": wrong})
+        response = await log_in(client, "burn@example.com", wrong)
         assert response.json()["data"]["message"] == "Wrong code"
-    response = await client.post("/api/auth/login",
-                                 json={"email": "burn@example.com", "code": code})
+    response = await log_in(client, "burn@example.com", code)
     assert response.status_code == 400
-    assert response.json()["data"] == {
-        "message": "Code expired or already used; request a new one", "code": "INVALID_CODE"}
+    assert response.json()["data"] == EXPIRED
 
 
 async def test_a_resend_within_60_seconds_is_rate_limited_with_retry_after(client, clock):

@@ -1,10 +1,8 @@
 """The same races against a real MongoDB (run when MONGODB_URL is set)."""
 
 import asyncio
-import uuid
 
 import pytest
-from pymongo import AsyncMongoClient
 
 from auth.domain import SIGN_IN_PURPOSES, CodePurpose, InvalidCode
 from auth.providers.mail import MailDispatcher
@@ -17,16 +15,11 @@ pytestmark = pytest.mark.mongo
 
 
 @pytest.fixture
-async def repos(mongo_url):
-    client = AsyncMongoClient(mongo_url, tz_aware=True, serverSelectionTimeoutMS=3000)
-    name = f"lumi_auth_test_{uuid.uuid4().hex[:12]}"
+async def repos(real_mongo):
+    client, name = real_mongo
     repos = Repositories(client[name])
     await repos.ensure_indexes()
-    try:
-        yield repos
-    finally:
-        await client.drop_database(name)
-        await client.close()
+    return repos
 
 
 async def test_fifty_concurrent_wrong_guesses_count_exactly_five_on_mongodb(

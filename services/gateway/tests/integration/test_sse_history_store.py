@@ -5,7 +5,6 @@ import asyncio
 import uuid
 
 import pytest
-from pymongo import AsyncMongoClient
 
 from gateway.history import History
 from lumi_shared import contracts as c
@@ -70,13 +69,8 @@ async def test_a_lone_writer_appends_with_one_round_trip_per_event():
 
 
 @pytest.mark.mongo
-async def test_racing_replicas_record_each_event_once_in_order_on_the_server(mongo_url):
-    client = AsyncMongoClient(mongo_url, tz_aware=True, serverSelectionTimeoutMS=3000)
-    name = f"lumi_gateway_test_{uuid.uuid4().hex[:8]}"
-    try:
-        await race(client[name]["sse_history"])
-        indexes = await client[name]["sse_history"].index_information()
-        assert any(i.get("expireAfterSeconds") == 0 for i in indexes.values())
-    finally:
-        await client.drop_database(name)
-        await client.close()
+async def test_racing_replicas_record_each_event_once_in_order_on_the_server(real_mongo):
+    client, name = real_mongo
+    await race(client[name]["sse_history"])
+    indexes = await client[name]["sse_history"].index_information()
+    assert any(i.get("expireAfterSeconds") == 0 for i in indexes.values())

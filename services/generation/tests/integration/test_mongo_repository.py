@@ -1,39 +1,28 @@
 """The repository against a real MongoDB (runs where MONGODB_URL points at one)."""
 
 import asyncio
-import uuid
 
 import pytest
 
-from generation.domain import ImageStatus, RequestPhase, RequestStatus
 from generation.domain import task as tasks
 from generation.domain.clock import utcnow_ms
 from generation.repository import MongoTaskRepository
+
+from ..conftest import awaiting_selection
 
 pytestmark = pytest.mark.mongo
 
 
 @pytest.fixture
-async def repo(mongo_url):
-    url = mongo_url
-    from pymongo import AsyncMongoClient
-
-    client = AsyncMongoClient(url, tz_aware=True, serverSelectionTimeoutMS=3000)
-    name = f"lumi_generation_test_{uuid.uuid4().hex[:8]}"
+async def repo(real_mongo):
+    client, name = real_mongo
     repository = MongoTaskRepository(client[name]["tasks"])
     await repository.ensure_indexes()
-    try:
-        yield repository
-    finally:
-        await client.drop_database(name)
-        await client.close()
+    return repository
 
 
 async def ready_task(repo):
-    doc, event = tasks.new_task("u1", "a red dragon", utcnow_ms())
-    for i, image in enumerate(doc["images"]):
-        image.update(imageStatus=ImageStatus.COMPLETED, imageUrl=f"http://files/{i}.png")
-    doc.update(status=RequestStatus.IMAGE_COMPLETED, phase=RequestPhase.AWAITING_SELECTION)
+    doc, event = awaiting_selection(utcnow_ms())
     await repo.insert(doc, event)
     return doc["_id"]
 

@@ -3,13 +3,14 @@ yields inside an operation, so this wrapper yields around each one, like a netwo
 
 import asyncio
 
-from generation.domain import ImageStatus, RequestPhase, RequestStatus
 from generation.domain import images as jobs
 from generation.domain import task as tasks
 from generation.domain.clock import utcnow_ms
 from generation.repository import MongoTaskRepository
 from lumi_shared.docstore import InMemoryClient
 from lumi_shared.errors import Conflict, InvalidState
+
+from ..conftest import awaiting_selection
 
 
 class Yielding:
@@ -35,10 +36,7 @@ def repository():
 
 
 async def ready_task(repo):
-    doc, event = tasks.new_task("u1", "p", utcnow_ms())
-    for i, image in enumerate(doc["images"]):
-        image.update(imageStatus=ImageStatus.COMPLETED, imageUrl=f"http://files/{i}.png")
-    doc.update(status=RequestStatus.IMAGE_COMPLETED, phase=RequestPhase.AWAITING_SELECTION)
+    doc, event = awaiting_selection(utcnow_ms(), "p")
     await repo.insert(doc, event)
     return doc["_id"]
 

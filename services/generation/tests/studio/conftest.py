@@ -21,7 +21,7 @@ from generation.studio.providers.kie import ProviderTask
 from lumi_shared.docstore import InMemoryClient
 from lumi_shared.fetch import SafeFetcher
 from lumi_shared.messaging import InMemoryBus
-from lumi_shared.testing import as_user, running
+from lumi_shared.testing import as_user, running, started
 
 CDN = "cdn.provider.test"
 SECRET = "whsec_" + "dGVzdC1zdHVkaW8td2ViaG9vay1zZWNyZXQtMDEyMzQ1Njc4OQ=="
@@ -150,22 +150,19 @@ def studio_settings(tmp_path) -> Settings:
 @asynccontextmanager
 async def open_studio(settings: Settings, clock: Any) -> AsyncIterator[Studio]:
     bus, store, provider = InMemoryBus(retry_base_delay=0.0), InMemoryClient(), FakeProvider()
-    await bus.start()
-    auth = auth_app(AuthSettings(LUMI_ENV="test", STARTING_CREDITS=10, OUTBOX_POLL_INTERVAL=3600),
-                    mongo=store, bus=bus)
-    app = create_app(settings, mongo=store, bus=bus, clock=clock, studio={
-        "provider": provider, "credits_transport": httpx.ASGITransport(app=auth),
-        "result_fetcher": cdn_fetcher(), "reference_fetcher": cdn_fetcher()})
-    try:
+    async with started(bus):
+        auth = auth_app(AuthSettings(LUMI_ENV="test", STARTING_CREDITS=10,
+                                     OUTBOX_POLL_INTERVAL=3600), mongo=store, bus=bus)
+        app = create_app(settings, mongo=store, bus=bus, clock=clock, studio={
+            "provider": provider, "credits_transport": httpx.ASGITransport(app=auth),
+            "result_fetcher": cdn_fetcher(), "reference_fetcher": cdn_fetcher()})
         async with running(auth) as auth_client, running(app) as gen_client:
             yield Studio(gen_client, auth_client, app, auth, bus, provider)
-    finally:
-        await bus.stop()
 
 
 @pytest.fixture
-async def studio(studio_settings, clock) -> AsyncIterator[Studio]:
-    async with open_studio(studio_settings, clock) as opened:
+async def studio(studio_with) -> AsyncIterator[Studio]:
+    async with studio_with() as opened:
         yield opened
 
 
@@ -173,5 +170,6 @@ async def studio(studio_settings, clock) -> AsyncIterator[Studio]:
 def studio_with(studio_settings, clock):
     """`async with studio_with(**setting_updates) as studio:`"""
     def factory(**updates: Any):
-        return open_studio(studio_settings.model_copy(update=updates), clock)
+        chosen = studio_settings.model_copy(update=updates) if updates else studio_settings
+        return open_studio(chosen, clock)
     return factory

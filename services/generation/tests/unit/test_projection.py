@@ -2,17 +2,15 @@ from datetime import UTC, datetime, timedelta
 
 from generation.domain import projection
 from generation.domain import task as tasks
-from generation.domain.enums import ImageStatus, RequestPhase, RequestStatus
 from lumi_shared import contracts as c
+
+from ..conftest import awaiting_selection
 
 NOW = datetime(2025, 12, 20, 10, 0, tzinfo=UTC)
 
 
 def selected(apply):
-    doc, _ = tasks.new_task("u1", "a red dragon", NOW)
-    for i, image in enumerate(doc["images"]):
-        image.update(imageStatus=ImageStatus.COMPLETED, imageUrl=f"http://files/{i}.png")
-    doc.update(status=RequestStatus.IMAGE_COMPLETED, phase=RequestPhase.AWAITING_SELECTION)
+    doc, _ = awaiting_selection(NOW)
     return apply(doc, tasks.select_image(0)(doc, NOW))
 
 

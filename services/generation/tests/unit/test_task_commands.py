@@ -6,15 +6,13 @@ from generation.domain import ImageStatus, RequestPhase, RequestStatus
 from generation.domain import task as tasks
 from lumi_shared.errors import Conflict, InvalidState, ValidationFailed
 
+from ..conftest import awaiting_selection
+
 NOW = datetime(2025, 12, 20, 10, 0, tzinfo=UTC)
 
 
 def ready_doc():
-    doc, _ = tasks.new_task("u1", "a red dragon", NOW)
-    for i, image in enumerate(doc["images"]):
-        image.update(imageStatus=ImageStatus.COMPLETED, imageUrl=f"http://files/{i}.png")
-    doc.update(status=RequestStatus.IMAGE_COMPLETED, phase=RequestPhase.AWAITING_SELECTION)
-    return doc
+    return awaiting_selection(NOW)[0]
 
 
 @pytest.mark.parametrize("prompt", [None, 3, ["x"], {"a": 1}, "", "   ", "\n\t", "x" * 501])

@@ -36,6 +36,12 @@ class ScriptedProvider:
         return await self.real.generate(job, reporter)
 
 
+async def outcome(bus, recorder, event, kind):
+    """Publish the selection `event`; its model's first `kind` event (ModelReady, ModelFailed)."""
+    await bus.publish(event)
+    return event, await recorder.wait(kind, model_id=event.model_id)
+
+
 def fast(settings, **values):
     return settings.model_copy(update=values)
 
@@ -45,9 +51,7 @@ async def test_a_provider_that_keeps_failing_ends_in_model_failed_after_bounded_
     provider = ScriptedProvider(failures=99)
     async with running(make_app(settings=fast(settings, MODEL_MAX_ATTEMPTS=3),
                                 provider=provider)):
-        event = selection()
-        await bus.publish(event)
-        failed = await recorder.wait(ModelFailed, model_id=event.model_id)
+        event, failed = await outcome(bus, recorder, selection(), ModelFailed)
     assert len(provider.calls) == 3
     assert failed.error_message == "provider broke (3)" and failed.task_id == event.task_id
     retrying = recorder.of(ModelProgressed, model_id=event.model_id, status="RETRYING")
@@ -63,9 +67,7 @@ async def test_a_permanent_error_fails_the_model_without_retrying(
         make_app, bus, recorder, selection):
     provider = ScriptedProvider(failures=1, retryable=False)
     async with running(make_app(provider=provider)):
-        event = selection()
-        await bus.publish(event)
-        await recorder.wait(ModelFailed, model_id=event.model_id)
+        event, _ = await outcome(bus, recorder, selection(), ModelFailed)
     assert len(provider.calls) == 1
 
 
@@ -73,9 +75,7 @@ async def test_a_transient_failure_is_retried_and_then_succeeds(
         make_app, bus, recorder, selection, models):
     provider = ScriptedProvider(failures=1)
     async with running(make_app(provider=provider)) as client:
-        event = selection()
-        await bus.publish(event)
-        await recorder.wait(ModelReady, model_id=event.model_id)
+        event, _ = await outcome(bus, recorder, selection(), ModelReady)
         item = (await client.get("/api/users/models", headers=as_user("user-1"))).json()
     assert item["data"]["items"][0]["generationJob"]["retryCount"] == 1
     assert item["data"]["items"][0]["errorMessage"] is None
@@ -88,9 +88,7 @@ async def test_an_attempt_over_its_time_limit_fails_the_model(
     app = make_app(settings=fast(settings, MODEL_ATTEMPT_TIMEOUT=0.2, MODEL_MAX_ATTEMPTS=1),
                    provider=provider)
     async with running(app):
-        event = selection()
-        await bus.publish(event)
-        failed = await recorder.wait(ModelFailed, model_id=event.model_id)
+        event, failed = await outcome(bus, recorder, selection(), ModelFailed)
     assert failed.error_message == "Model generation timed out"
 
 
@@ -112,9 +110,7 @@ async def test_a_failed_model_runs_again_when_image_selected_comes_with_the_retr
     provider = ScriptedProvider(failures=1)
     async with running(make_app(settings=fast(settings, MODEL_MAX_ATTEMPTS=1),
                                 provider=provider)):
-        event = selection()
-        await bus.publish(event)
-        failed = await recorder.wait(ModelFailed, model_id=event.model_id)
+        event, failed = await outcome(bus, recorder, selection(), ModelFailed)
         retry = selection(task_id=event.task_id, model_id=event.model_id,
                           image_id=event.image_id, retry=True, attempt=2)
         await bus.publish(retry)

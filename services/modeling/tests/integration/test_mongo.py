@@ -2,26 +2,13 @@
 same repository code as on the in-process store, unique indexes included."""
 
 import asyncio
-import uuid
 
 import pytest
-from pymongo import AsyncMongoClient
 
 from lumi_shared.contracts import ModelReady, ModelUpdated
 from lumi_shared.testing import as_user, running
 
 pytestmark = pytest.mark.mongo
-
-
-@pytest.fixture
-async def real_mongo(mongo_url):
-    client = AsyncMongoClient(mongo_url, tz_aware=True, serverSelectionTimeoutMS=3000)
-    name = f"lumi_modeling_test_{uuid.uuid4().hex[:8]}"
-    try:
-        yield client, name
-    finally:
-        await client.drop_database(name)
-        await client.close()
 
 
 async def test_the_pipeline_duplicates_and_edits_work_on_mongodb(
