@@ -1,7 +1,7 @@
 """JSend envelopes, the error -> HTTP mapping, and request ids."""
 
+import os
 import re
-import uuid
 from typing import Any
 
 import structlog
@@ -139,7 +139,12 @@ def allowed_methods(request: Request) -> str:
 
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    """A random (version 4) UUID as 32 hex digits: `uuid.uuid4().hex` without building the
+    UUID object (a third of its cost)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+    return raw.hex()
 
 
 def clean_request_id(value: str | None) -> str:

