@@ -31,13 +31,16 @@ FAST = {
                    "GENERATION_MAX_IN_FLIGHT": "0", "GENERATION_RATE_PER_MINUTE": "0",
                    "MODEL_RECONCILE_AFTER": "15"},
     "modeling": {"MODEL_SIM_STEP_DELAY": "0.05", "MODEL_SIM_RESOLUTION": "32",
-                 "MODEL_WORKER_POLL_INTERVAL": "0.3", "MODEL_JOB_LEASE": "5",
+                 "MODEL_WORKER_POLL_INTERVAL": "1", "MODEL_JOB_LEASE": "5",
                  "MODEL_WORKER_CONCURRENCY": "8", "MODEL_PROGRESS_INTERVAL": "2",
                  "MODEL_RETRY_BASE_DELAY": "0.5", "MODEL_RETRY_MAX_DELAY": "2"},
     "auth": {"LOG_LEVEL": "INFO", "STARTING_CREDITS": "1000000", "CODE_SENDS_PER_IP_PER_HOUR": "100000",
              "CODE_SENDS_PER_EMAIL_PER_HOUR": "1000"},
 }
-COMMON = {"OUTBOX_POLL_INTERVAL": "0.5", "EVENT_PUBLISH_TIMEOUT": "5", "LOG_LEVEL": "WARNING"}
+# The relays are kicked by every write of their own process, and a new model wakes the
+# worker: their polls only catch up after a crash or an outage, and polling ~15 collections
+# twice a second was a standing load on the database server.
+COMMON = {"OUTBOX_POLL_INTERVAL": "2", "EVENT_PUBLISH_TIMEOUT": "5", "LOG_LEVEL": "WARNING"}
 
 
 def rabbit_script() -> Path:
