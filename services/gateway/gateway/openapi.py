@@ -168,8 +168,10 @@ def merge(documents: dict[str, dict[str, Any]], table: RouteTable | None = None,
     }
 
 
-async def collect(upstreams: Any, timeout: float = 3.0,
+async def collect(upstreams: Any, timeout: float = 10.0,
                   own: dict[str, Any] | None = None) -> dict[str, Any]:
+    # A service builds its document on the first call (CPU-bound, seconds on a loaded machine;
+    # in the embedded mode all six share one event loop): 3 s left out whole services once.
     async def one(name: str) -> tuple[str, dict | None]:
         try:
             status, body = await upstreams.get_json(name, "/openapi.json", timeout=timeout)
