@@ -18,35 +18,14 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-class CodePurpose(StrEnum):
-    LOGIN = "login"
-    REGISTER = "register"
-    MODIFY_PASSWORD = "modify_password"
-
+# Enums whose values are their lower-cased member names.
+CodePurpose = StrEnum("CodePurpose", "LOGIN REGISTER MODIFY_PASSWORD", module=__name__)
+Role = StrEnum("Role", "USER ADMIN", module=__name__)
+EntryKind = StrEnum("EntryKind", "GRANT DEBIT REFUND ADMIN_CREDIT ADMIN_DEBIT", module=__name__)
+AuthStatus = StrEnum("AuthStatus", "AUTHENTICATED UNAUTHENTICATED EXPIRED", module=__name__)
 
 SIGN_IN_PURPOSES = frozenset({CodePurpose.LOGIN, CodePurpose.REGISTER})
-
-
-class Role(StrEnum):
-    USER = "user"
-    ADMIN = "admin"
-
-
-class EntryKind(StrEnum):
-    GRANT = "grant"
-    DEBIT = "debit"
-    REFUND = "refund"
-    ADMIN_CREDIT = "admin_credit"
-    ADMIN_DEBIT = "admin_debit"
-
-
 OUTGOING = frozenset({EntryKind.DEBIT, EntryKind.ADMIN_DEBIT})
-
-
-class AuthStatus(StrEnum):
-    AUTHENTICATED = "authenticated"
-    UNAUTHENTICATED = "unauthenticated"
-    EXPIRED = "expired"
 
 
 class InvalidCode(AppError):
@@ -55,6 +34,8 @@ class InvalidCode(AppError):
 
 @dataclass(frozen=True)
 class User:
+    """An account, known by its e-mail address; `role` is not stored (see `role_for`)."""
+
     id: str
     email: str
     user_name: str
@@ -92,6 +73,8 @@ def role_for(email: str, admin_emails: frozenset[str]) -> Role:
 
 @dataclass(frozen=True)
 class Session:
+    """A sign-in; `id` is the sha256 hex of its token (what `SessionRevoked` carries)."""
+
     id: str
     user_id: str
     expires_at: datetime
