@@ -3,7 +3,7 @@
 from lumi_shared.contracts import GenerationFailed
 from lumi_shared.messaging import ProcessedEvents, Subscription, bind_subscriptions
 
-from .components import Deps
+from .deps import Deps
 from .service.credits import refund_credits
 
 SERVICE = "auth"

@@ -8,9 +8,9 @@ from lumi_shared.messaging import OutboxRelay, ProcessedEvents
 from lumi_shared.service import build_infra, create_service_app, run_service
 
 from .api import routers
-from .components import Deps
 from .config import Settings
 from .consumers import subscriptions
+from .deps import Deps
 from .domain import Clock, system_clock
 from .providers.mail import MailDispatcher, Mailer, create_mailer
 from .repository import Repositories

@@ -15,7 +15,7 @@ from lumi_shared.contracts import (
 from lumi_shared.messaging import ProcessedEvents, Subscription, bind_subscriptions
 
 from . import service
-from .api.deps import Deps
+from .deps import Deps
 
 SERVICE = "gallery"
 

@@ -6,10 +6,11 @@ from lumi_shared.internal import InternalClient
 from lumi_shared.messaging import ProcessedEvents
 from lumi_shared.service import build_infra, create_service_app, run_service
 
-from .api import Deps, routers
+from .api import routers
 from .cache import PageCache
 from .config import Settings
 from .consumers import subscriptions
+from .deps import Deps
 from .providers.users import AuthUserDirectory, NoUserDirectory, UserDirectory
 from .repository import MongoCatalogueRepository, MongoInteractionRepository
 

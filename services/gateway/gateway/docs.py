@@ -13,7 +13,7 @@ from lumi_shared.contracts import asyncapi
 from . import openapi
 
 if TYPE_CHECKING:
-    from .main import Deps
+    from .deps import Deps
 
 
 def router(deps: "Deps") -> APIRouter:

@@ -25,7 +25,7 @@ from .hub import CLOSE, Client
 from .routes import Access
 
 if TYPE_CHECKING:
-    from .main import Deps
+    from .deps import Deps
 
 log = structlog.get_logger("lumi.gateway.sse")
 SEND_TIMEOUT = 15.0  # a socket that accepts nothing for this long is closed

@@ -13,7 +13,7 @@ from .domain import projection
 from .sweeper import purge_task
 
 if TYPE_CHECKING:
-    from .main import Deps
+    from .deps import Deps
 
 SERVICE = "generation"
 

@@ -1,7 +1,6 @@
 """Composition root of the generation service (tasks, prompt variants, image generation)."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +12,7 @@ from lumi_shared.storage import ObjectStorage, create_storage
 from .api import internal_router, router
 from .config import Settings
 from .consumers import subscriptions
+from .deps import Deps
 from .domain.clock import utcnow_ms
 from .domain.enums import IMAGE_ACTIVE_STATUSES
 from .limits import GenerationLimits, tasks_in_flight
@@ -30,18 +30,6 @@ from .studio import COLLECTION as STUDIO_COLLECTION
 from .studio import build_studio
 from .sweeper import Sweeper
 from .worker import WAITING_IMAGES, ImageWorker
-
-
-@dataclass
-class Deps:
-    """Everything the routes and tests reach through `app.state.generation`."""
-
-    settings: Settings
-    repo: MongoTaskRepository
-    storage: ObjectStorage
-    relay: OutboxRelay
-    worker: ImageWorker
-    sweeper: Sweeper
 
 
 def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any = None,

@@ -20,9 +20,9 @@ from lumi_shared.responses import ok_array_json, ok_json
 from lumi_shared.text import CONTROL_MESSAGE, MULTI_LINE_PATTERN, ONE_LINE_PATTERN, has_control
 
 from . import service
+from .deps import Deps
 from .domain.model import SortBy, Visibility
 from .schemas import Model, ModelPage
-from .service import Deps
 
 
 async def get_deps(request: Request) -> Deps:

@@ -4,7 +4,7 @@ from lumi_shared.contracts import ImageSelected, TaskDeleted
 from lumi_shared.messaging import ProcessedEvents, Subscription, bind_subscriptions
 
 from . import service
-from .service import Deps
+from .deps import Deps
 
 SERVICE = "modeling"
 

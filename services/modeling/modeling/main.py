@@ -11,10 +11,10 @@ from lumi_shared.storage import create_storage
 from . import api
 from .config import Settings
 from .consumers import subscriptions
+from .deps import Deps
 from .fetch import ImageLoader
 from .providers import create_provider
 from .repository import MongoModelRepository
-from .service import Deps
 from .worker import ModelWorker
 
 

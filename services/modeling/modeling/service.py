@@ -1,7 +1,5 @@
 """Use cases of the modeling service (no FastAPI/FastStream here)."""
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -11,6 +9,7 @@ from lumi_shared.contracts import ImageSelected, TaskDeleted
 from lumi_shared.contracts.base import utcnow
 from lumi_shared.errors import Conflict, PoisonMessage
 
+from .deps import Deps
 from .domain import transitions
 from .domain.model import (
     MODEL_ID,
@@ -25,17 +24,9 @@ from .domain.model import (
     tombstone_document,
 )
 from .files import copy_to_new_key, delete_keys
-from .repository import ModelRepository, purge_time
+from .repository import purge_time
 
 log = structlog.get_logger("modeling.service")
-
-
-@dataclass
-class Deps:
-    repo: ModelRepository
-    storage: Any
-    settings: Any
-    wake_worker: Callable[[], None] = lambda: None
 
 
 def is_retry_request(event: ImageSelected) -> bool:

@@ -3,7 +3,8 @@
 from lumi_shared import contracts as c
 from lumi_shared.messaging import ProcessedEvents, Subscription, bind_subscriptions
 
-from .service import Deps, events
+from .deps import Deps
+from .service import events
 
 SERVICE = "printing"
 SUBSCRIPTIONS = {c.TaskCreated: events.task_created, c.ImageSelected: events.image_selected,

@@ -11,9 +11,9 @@ from lumi_shared.storage import create_storage
 from .api import routers
 from .config import Settings
 from .consumers import subscriptions
+from .deps import Deps
 from .printers.registry import DeviceRegistry
 from .repository import Repository
-from .service import Deps
 from .slicing import PrintProfile, create_slicer
 from .workers import PrintWorker, SliceWorker
 

@@ -3,7 +3,7 @@ storage when the URL is ours, else through the SSRF-safe fetcher."""
 
 from typing import Any
 
-from .service.deps import Deps
+from .deps import Deps
 from .slicing import SliceError, SliceSource
 
 MESH_FIELDS = (("stlUrl", "stl"), ("objUrl", "obj"), ("glbUrl", "glb"))

@@ -10,6 +10,7 @@ import structlog
 
 from lumi_shared.fetch import FetchError
 
+from .deps import Deps
 from .domain import (
     ACTIVE_PRINT,
     ACTIVE_SLICE,
@@ -25,7 +26,6 @@ from .domain import (
     slice_processing,
 )
 from .printers.base import PrinterRefused, PrinterUnavailable
-from .service.deps import Deps
 from .slicing import SliceError, SliceSource, metadata
 from .sources import gcode_bytes, mesh_source
 from .worker_base import LeasedWorker, LeaseLost

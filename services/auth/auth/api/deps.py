@@ -7,8 +7,8 @@ from fastapi import Depends, Request
 from lumi_shared.errors import Unauthorized
 from lumi_shared.identity import ClientIP, Identity, bearer_token, optional_user
 
-from ..components import Deps
 from ..config import COOKIE_BASE_NAME, HOST_PREFIX
+from ..deps import Deps
 
 AUTH_STATE_HEADER = "x-lumi-auth"
 

@@ -1,25 +1,12 @@
-"""What the routes need, built once by the composition root (`main.create_app`)."""
+"""How routes reach `Deps` (`DepsDep`), and the query parameters they share."""
 
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
 from lumi_shared.identity import ClientIP
 
-from ..cache import PageCache
-from ..config import Settings
-from ..providers.users import UserDirectory
-from ..repository import CatalogueRepository, InteractionRepository
-
-
-@dataclass
-class Deps:
-    settings: Settings
-    catalogue: CatalogueRepository
-    interactions: InteractionRepository
-    directory: UserDirectory
-    pages: PageCache
+from ..deps import Deps
 
 
 async def _deps(request: Request) -> Deps:

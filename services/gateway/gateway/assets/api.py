@@ -10,7 +10,7 @@ from .content import MODEL_TYPES
 from .service import IMAGE_PATH, MODEL_PATH, Asset
 
 if TYPE_CHECKING:
-    from ..main import Deps
+    from ..deps import Deps
 
 # EdgeMiddleware adds nosniff and a CSP with `sandbox` on these paths.
 CACHE = "public, max-age=31536000"

@@ -12,7 +12,7 @@ from ..routes import Access
 from .models import DeadLettersAnswer, ReplayAnswer, WorkersAnswer
 
 if TYPE_CHECKING:
-    from ..main import Deps
+    from ..deps import Deps
 
 ADMIN_ERRORS: dict[int | str, dict] = {
     401: {"description": "Not logged in (UNAUTHORIZED)"},

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from pydantic import Field, StringConstraints
 
-from ..service import Deps
+from ..deps import Deps
 
 
 async def get_deps(request: Request) -> Deps:

@@ -15,9 +15,9 @@ from lumi_shared.contracts import (
     TaskDeleted,
 )
 
+from ..deps import Deps
 from ..domain import ACTIVE_PRINT, print_failed, slice_removed
 from ..printers.base import PrinterUnavailable
-from .deps import Deps
 
 log = structlog.get_logger("printing.events")
 MODEL_DELETED = "The 3D model was deleted"

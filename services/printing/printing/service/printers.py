@@ -15,9 +15,9 @@ from lumi_shared.aggregate import Change
 from lumi_shared.errors import Conflict, NotFound, ValidationFailed
 from lumi_shared.timeutil import iso
 
+from ..deps import Deps
 from ..domain import ACTIVE_PRINT
 from ..printers.base import PrinterState, PrinterUnavailable
-from .deps import Deps
 
 PRINTER_NOT_FOUND = "Printer not found"
 STATE_TO_STATUS = {"PRINTING": "PRINTING", "HEATING": "PRINTING", "PAUSED": "PAUSED",

@@ -8,8 +8,8 @@ from lumi_shared.contracts import PrintSubmitted
 from lumi_shared.errors import Conflict, InvalidState, NotFound
 from lumi_shared.timeutil import iso
 
+from ..deps import Deps
 from ..domain import ACTIVE_PRINT, SLICE_PROGRESS, PrintStatus, SliceStatus, new_id, print_event
-from .deps import Deps
 from .printers import owned_printer, printer_summary
 from .slices import ensure_slice, visible_model
 

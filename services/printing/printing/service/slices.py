@@ -7,8 +7,8 @@ from pymongo.errors import DuplicateKeyError
 from lumi_shared.errors import InvalidState, NotFound
 from lumi_shared.timeutil import iso
 
+from ..deps import Deps
 from ..domain import SliceStatus, new_id, slice_event
-from .deps import Deps
 
 MODEL_NOT_FOUND = "Model not found"
 

@@ -2,16 +2,14 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from ..printers.registry import DeviceRegistry
-from ..repository import Repository
-from ..slicing import PrintProfile
+from lumi_shared.contracts.base import utcnow
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from .printers.registry import DeviceRegistry
+from .repository import Repository
+from .slicing import PrintProfile
 
 
 @dataclass
