@@ -19,8 +19,9 @@ import httpx
 
 from .common import gallery_behind_gateway, generator_name, load, start_process, stop_process
 
-HEADER = ("| endpoint | mode | N | list cache | conns | req/s | p50 ms | p99 ms | body bytes "
-          "| errors |\n|---|---|---|---|---|---|---|---|---|---|")
+HEADER = ("| endpoint | mode | N | list cache | conns | req/s | p50 ms | p99 ms | max ms "
+          "| server CPU µs/req | body bytes | errors |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 def _env_list(name: str, default: str) -> list[str]:
@@ -44,14 +45,15 @@ async def _body_bytes(base: str, path: str, headers: dict[str, str]) -> int:
 
 
 async def _measure(rows: list[str], base: str, endpoints: list[tuple[str, list[str], dict]],
-                   label: str, n: int, cache: str, seconds: float) -> None:
+                   label: str, n: int, cache: str, seconds: float, pids: list[int]) -> None:
     for conns in (int(c) for c in _env_list("BENCH_CONNECTIONS", "50,1")):
         for name, paths, headers in endpoints:
             size = await _body_bytes(base, paths[0], headers)
             r = await load(name, base, paths, concurrency=conns, seconds=seconds,
-                           headers=headers)
+                           headers=headers, pids=pids)
             rows.append(f"| {name} | {label} | {n:,} | {cache} | {conns} | {r.rps:,.0f} "
-                        f"| {r.p50_ms:.1f} | {r.p99_ms:.1f} | {size:,} | {r.errors} |")
+                        f"| {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.max_ms:.0f} | {r.cpu} "
+                        f"| {size:,} | {r.errors} |")
             print(rows[-1], flush=True)
 
 
@@ -69,21 +71,22 @@ async def _embedded(rows: list[str], n: int, cache: str, seconds: float, port: i
                 ("GET /api/gallery/models?limit=20", ["/api/gallery/models?limit=20"], {}),
                 ("GET /api/gallery/models/{id}",
                  [f"/api/gallery/models/{i}" for i in seeded["models"]], {}),
-            ], "embedded", n, cache, seconds)
+            ], "embedded", n, cache, seconds, [server.pid])
         finally:
             stop_process(server)
 
 
 async def _multi(rows: list[str], n: int, cache: str, seconds: float, port: int) -> None:
+    pids: list[int] = []
     async with gallery_behind_gateway(n, "2" if cache == "on" else "0", port + 1,
-                                      port + 2) as base:
+                                      port + 2, pids=pids) as base:
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             page = await client.get("/api/gallery/models", params={"limit": 100})
         ids = [item["id"] for item in page.json()["data"]["items"]]
         await _measure(rows, base, [
             ("GET /api/gallery/models?limit=20", ["/api/gallery/models?limit=20"], {}),
             ("GET /api/gallery/models/{id}", [f"/api/gallery/models/{i}" for i in ids], {}),
-        ], "multi-process", n, cache, seconds)
+        ], "multi-process", n, cache, seconds, pids)
 
 
 async def run() -> str:

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import httpx
 
 LOG_DIR = os.environ.get("BENCH_LOG_DIR", tempfile.gettempdir())
-HEADER = "| target | req/s | p50 ms | p99 ms | requests | errors |\n|---|---|---|---|---|---|"
+HEADER = ("| target | req/s | p50 ms | p99 ms | max ms | server CPU µs/req | requests | errors |\n"
+          "|---|---|---|---|---|---|---|---|")
 
 
 @dataclass
@@ -28,10 +29,30 @@ class Result:
     rps: float
     p50_ms: float
     p99_ms: float
+    max_ms: float = float("nan")
+    cpu_us: float | None = None  # CPU time of the server processes per request served
+
+    @property
+    def cpu(self) -> str:
+        return "n/a" if self.cpu_us is None else f"{self.cpu_us:,.0f}"
 
     def row(self) -> str:
         return (f"| {self.name} | {self.rps:,.0f} | {self.p50_ms:.2f} | {self.p99_ms:.2f} "
-                f"| {self.requests} | {self.errors} |")
+                f"| {self.max_ms:.0f} | {self.cpu} | {self.requests} | {self.errors} |")
+
+
+def cpu_seconds(pids: list[int]) -> float | None:
+    """User + system CPU time of these processes so far (Linux /proc), else None. Divided by
+    the requests served it is a figure that other load on the machine barely moves."""
+    total = 0.0
+    try:
+        for pid in pids:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
 
 
 def percentile(data: list[float], q: float) -> float:
@@ -80,14 +101,16 @@ async def wait_http(url: str, timeout: float = 30.0) -> None:
 
 @contextlib.asynccontextmanager
 async def gallery_behind_gateway(models: int, cache_seconds: str, gallery_port: int = 0,
-                                 gateway_port: int = 0):
+                                 gateway_port: int = 0, pids: list[int] | None = None):
     """A seeded gallery process and a gateway process in front of it, both on core 0;
-    yields the gateway's base URL."""
+    yields the gateway's base URL (and adds their process ids to `pids`)."""
     gallery_port, gateway_port = gallery_port or free_port(), gateway_port or free_port()
     gallery = start_process(["-m", "bench.servers", "gallery", str(gallery_port), str(models),
                              cache_seconds], cpu=0)
     gateway = start_process(["-m", "bench.servers", "gateway", str(gateway_port),
                              f"http://127.0.0.1:{gallery_port}"], cpu=0)
+    if pids is not None:
+        pids += [gallery.pid, gateway.pid]
     try:
         await wait_http(f"http://127.0.0.1:{gallery_port}/healthz", timeout=300)
         await wait_http(f"http://127.0.0.1:{gateway_port}/healthz")
@@ -103,11 +126,20 @@ def generator_name() -> str:
 
 
 async def load(name: str, base: str, paths: list[str], *, concurrency: int = 16,
-               seconds: float = 5.0, headers: dict[str, str] | None = None) -> Result:
-    """Closed-loop GETs spread over `paths`: wrk when installed, else an asyncio client."""
+               seconds: float = 5.0, headers: dict[str, str] | None = None,
+               pids: list[int] | None = None) -> Result:
+    """Closed-loop GETs spread over `paths`: wrk when installed, else an asyncio client.
+    With `pids` (the server processes), also their CPU time per request served."""
+    before = cpu_seconds(pids) if pids else None
     if shutil.which("wrk"):
-        return await _wrk(name, base, paths, concurrency, seconds, headers or {})
-    return await _asyncio_loop(name, base, paths, concurrency, seconds, headers=headers or {})
+        result = await _wrk(name, base, paths, concurrency, seconds, headers or {})
+    else:
+        result = await _asyncio_loop(name, base, paths, concurrency, seconds,
+                                     headers=headers or {})
+    after = cpu_seconds(pids) if pids else None
+    if before is not None and after is not None and result.requests:
+        result.cpu_us = (after - before) / result.requests * 1e6
+    return result
 
 
 def _ms(text: str) -> float:
@@ -135,7 +167,8 @@ async def _wrk(name: str, base: str, paths: list[str], concurrency: int,
     return Result(name, int(re.search(r"(\d+) requests in", out).group(1)), errors,
                   float(re.search(r"Requests/sec:\s+(\S+)", out).group(1)),
                   _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),
-                  _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)))
+                  _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),
+                  _ms(re.search(r"^\s+Latency\s+\S+\s+\S+\s+(\S+)", out, re.M).group(1)))
 
 
 async def _asyncio_loop(name: str, base: str, paths: list[str], concurrency: int,
@@ -164,4 +197,5 @@ async def _asyncio_loop(name: str, base: str, paths: list[str], concurrency: int
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     return Result(name, len(latencies) + errors, errors, (len(latencies) + errors) / seconds,
-                  percentile(latencies, 0.5), percentile(latencies, 0.99))
+                  percentile(latencies, 0.5), percentile(latencies, 0.99),
+                  max(latencies, default=float("nan")))

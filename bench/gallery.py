@@ -7,18 +7,19 @@ from .common import HEADER, gallery_behind_gateway, generator_name, load
 
 async def _measure(models: int, cache_seconds: str, seconds: float, concurrency: int,
                    label: str) -> list:
-    async with gallery_behind_gateway(models, cache_seconds) as base:
+    pids: list[int] = []
+    async with gallery_behind_gateway(models, cache_seconds, pids=pids) as base:
         async with httpx.AsyncClient(base_url=base) as client:
             pages = [await client.get("/api/gallery/models", params={"limit": 100, "offset": o})
                      for o in (0, 5000, 9900)]
         ids = [item["id"] for page in pages for item in page.json()["data"]["items"]]
         rows = [await load(f"first page, {label}", base,
                            ["/api/gallery/models?limit=20&sortBy=latest"],
-                           concurrency=concurrency, seconds=seconds)]
+                           concurrency=concurrency, seconds=seconds, pids=pids)]
         if cache_seconds != "0":
             rows.append(await load("detail page (random of 300 ids)", base,
                                    [f"/api/gallery/models/{i}" for i in ids],
-                                   concurrency=concurrency, seconds=seconds))
+                                   concurrency=concurrency, seconds=seconds, pids=pids))
         return rows
 
 

@@ -13,9 +13,10 @@ async def run(seconds: float = 5.0, concurrency: int = 16) -> str:
         await wait_http(f"http://127.0.0.1:{gateway_port}/healthz")
         path = ["/api/gallery/ping"]
         direct = await load("service directly", f"http://127.0.0.1:{service_port}", path,
-                            concurrency=concurrency, seconds=seconds)
+                            concurrency=concurrency, seconds=seconds, pids=[service.pid])
         via = await load("through the gateway", f"http://127.0.0.1:{gateway_port}", path,
-                         concurrency=concurrency, seconds=seconds)
+                         concurrency=concurrency, seconds=seconds,
+                         pids=[service.pid, gateway.pid])
     finally:
         stop_process(gateway)
         stop_process(service)
