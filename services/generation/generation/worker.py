@@ -9,6 +9,7 @@ import asyncio
 import hashlib
 import random
 import uuid
+import weakref
 from datetime import timedelta
 from typing import Any
 
@@ -56,7 +57,19 @@ class ImageWorker:
         self.lease = timedelta(seconds=settings.image_lease_seconds)
         self._was_active = queue.active
         self._resuming: asyncio.Task | None = None
+        self._task_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary())
         queue.on_change(self._queue_changed)
+
+    async def _mutate(self, task_id: str, transition: Any):
+        """The task's writes from this worker, one at a time: its four images writing at once
+        all read the same `rev` and three retry, round after round (on a slow database,
+        about ten guarded writes where four do)."""
+        lock = self._task_locks.get(task_id)
+        if lock is None:
+            lock = self._task_locks[task_id] = asyncio.Lock()
+        async with lock:
+            return await self.repo.mutate(task_id, transition)
 
     def _queue_changed(self) -> None:
         if self.queue.active and not self._was_active:
@@ -110,13 +123,13 @@ class ImageWorker:
             log.exception("prompt_variants_fallback", task_id=doc["_id"],
                           provider=self.writer.name, reason="internal error")
         prompts = {i: stored.get(i) or variants[i] for i in range(IMAGE_COUNT)}
-        await self.repo.mutate(doc["_id"], image_jobs.set_prompts(prompts))
+        await self._mutate(doc["_id"], image_jobs.set_prompts(prompts))
         return prompts
 
     async def _image(self, task_id: str, index: int, prompt: str) -> None:
         async with self.queue.slot():
             token = uuid.uuid4().hex
-            claimed = await self.repo.mutate(task_id, image_jobs.claim(index, token, self.lease))
+            claimed = await self._mutate(task_id, image_jobs.claim(index, token, self.lease))
             if claimed is None or not claimed.changed:
                 return
             log.info("image_generation_started", task_id=task_id, index=index,
@@ -128,7 +141,7 @@ class ImageWorker:
                 # Give the image back before the cancellation goes on: the redelivered
                 # message (or the sweeper) then claims it at once, nothing waits for the lease.
                 try:
-                    await asyncio.shield(self.repo.mutate(task_id, image_jobs.release(index, token)))
+                    await asyncio.shield(self._mutate(task_id, image_jobs.release(index, token)))
                     log.info("image_released", task_id=task_id, index=index)
                 except Exception as exc:  # the lease then runs out and the sweeper recovers it
                     log.warning("image_release_failed", task_id=task_id, index=index,
@@ -141,7 +154,7 @@ class ImageWorker:
         while True:
             await asyncio.sleep(self.lease.total_seconds() / 3)
             try:
-                renewed = await self.repo.mutate(task_id, image_jobs.renew(index, token, self.lease))
+                renewed = await self._mutate(task_id, image_jobs.renew(index, token, self.lease))
             except Exception as exc:  # the next renewal (or the sweeper) takes it from here
                 log.warning("image_lease_renewal_failed", task_id=task_id, index=index,
                             error=type(exc).__name__)
@@ -170,10 +183,10 @@ class ImageWorker:
                 delay *= random.uniform(0.8, 1.2)
                 out_of_time = loop.time() + delay + 1.0 >= deadline
                 if not retryable or attempt >= attempts or out_of_time:
-                    await self.repo.mutate(task_id, image_jobs.fail(index, token, message))
+                    await self._mutate(task_id, image_jobs.fail(index, token, message))
                     log.info("image_failed", task_id=task_id, index=index, attempts=attempt)
                     return
-                still_ours = await self.repo.mutate(
+                still_ours = await self._mutate(
                     task_id, image_jobs.retrying(index, token, attempt, self.lease))
                 if still_ours is None or not still_ours.changed:
                     return
@@ -186,7 +199,7 @@ class ImageWorker:
         png = await asyncio.to_thread(to_png, raw)
         key = image_key(task_id, index)
         url = await self.storage.put(key, png, "image/png")
-        done = await self.repo.mutate(task_id, image_jobs.complete(index, token, url))
+        done = await self._mutate(task_id, image_jobs.complete(index, token, url))
         if done is None:  # the task was deleted meanwhile: its purge may already have run
             await self.storage.delete_prefix(f"images/{task_id}/")
             return
