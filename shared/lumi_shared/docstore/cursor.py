@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import plan
-from .plan import clone
+from .plan import clone, own_children
 from .query import _project
 
 if TYPE_CHECKING:
@@ -58,7 +58,10 @@ class Cursor:
             docs = plan.select(self._collection, self._filter, self._sort, need)[self._skip:]
             if self._limit:
                 docs = docs[: self._limit]
-            self._items = [clone(_project(d, self._projection)) for d in docs]
+            if self._projection:  # _project already made the caller's own top-level dict
+                self._items = [own_children(_project(d, self._projection)) for d in docs]
+            else:
+                self._items = [clone(d) for d in docs]
         return self._items
 
     async def to_list(self, length: int | None = None) -> list[dict]:

@@ -35,6 +35,16 @@ def clone(value: Any) -> Any:
     return value
 
 
+def own_children(doc: dict) -> dict:
+    """`doc` is already a fresh top-level dict (a projection's): copy only the containers
+    inside it, instead of copying it once more with `clone`."""
+    if not _CONTAINERS.isdisjoint(map(type, doc.values())):
+        for key, value in doc.items():  # replaces values only: the size never changes
+            if type(value) in _CONTAINERS:
+                doc[key] = clone(value)
+    return doc
+
+
 def sort_spec(sort: Any) -> list[tuple[str, int]]:
     if not sort:
         return []
