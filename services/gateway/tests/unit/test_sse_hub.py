@@ -8,6 +8,7 @@ from gateway.hub import CLOSE, SseHub, to_sse
 from lumi_shared import contracts as c
 from lumi_shared.docstore import InMemoryClient
 from lumi_shared.errors import ServiceUnavailable
+from lumi_shared.testing import wait_for
 
 
 def generating(task="t1", user="u1", index=0):
@@ -219,12 +220,12 @@ async def test_broadcast_events_are_recorded_in_the_background_in_order_per_task
     for i in range(5):
         await h.on_event(generating("t1", index=i), wait=False)
         await h.on_event(generating("t2", index=i), wait=False)
-    t2 = await h.history.load("t2")
-    for _ in range(100):  # t2 is recorded while t1 waits
-        if t2 and t2["seq"] == 5:
-            break
-        await asyncio.sleep(0.01)
+
+    async def t2_recorded():  # while t1 waits
         t2 = await h.history.load("t2")
+        return t2 if t2 and t2["seq"] == 5 else None
+
+    t2 = await wait_for(t2_recorded, timeout=20)
     assert [f["data"]["index"] for f in t2["frames"]] == [0, 1, 2, 3, 4]
     assert await h.history.load("t1") is None
     gate.set()
