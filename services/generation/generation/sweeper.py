@@ -36,6 +36,9 @@ async def purge_task(task_id: str, *, repo: TaskRepository, storage: ObjectStora
     return removed
 
 
+BUSY_STALL_FACTOR = 4
+
+
 class Sweeper:
     def __init__(self, *, repo: TaskRepository, storage: ObjectStorage, settings: Settings,
                  modeling: ModelTruth, images_paused: Callable[[], bool] = lambda: False,
@@ -43,7 +46,8 @@ class Sweeper:
         """`images_paused`: the image queue is paused, so waiting images are not stalled.
         `images_busy`: the image worker is running images, so a task whose images have not
         started is queued behind them, not stalled (expired leases are still recovered); a
-        task whose TaskCreated was lost is then recovered once the worker is idle."""
+        task whose TaskCreated was lost is recovered once the worker is idle, or after
+        `BUSY_STALL_FACTOR` x IMAGE_STALL_TIMEOUT if it never is."""
         self.repo, self.storage, self.settings = repo, storage, settings
         self.modeling, self.images_paused = modeling, images_paused
         self.images_busy = images_busy
@@ -56,7 +60,10 @@ class Sweeper:
         model_cutoff = now - timedelta(seconds=self.settings.MODEL_STALL_TIMEOUT)
         purge_cutoff = now - timedelta(seconds=self.settings.DELETED_PURGE_AFTER)
         changed = 0
-        stall_cutoff = None if self.images_busy() else image_cutoff
+        # queued behind a busy worker is not stalled, but only up to BUSY_STALL_FACTOR times
+        # the timeout: under endless traffic a task whose images never started still ends
+        stall_cutoff = (now - timedelta(seconds=self.settings.IMAGE_STALL_TIMEOUT
+                                        * BUSY_STALL_FACTOR)) if self.images_busy() else image_cutoff
         stale = [{"images": {"$elemMatch": {"imageStatus": str(ImageStatus.GENERATING),
                                             "job.leaseUntil": {"$lt": now}}}}]
         if stall_cutoff is not None:
