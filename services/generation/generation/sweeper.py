@@ -65,9 +65,8 @@ class Sweeper:
         stall_cutoff = (now - timedelta(seconds=self.settings.IMAGE_STALL_TIMEOUT
                                         * BUSY_STALL_FACTOR)) if self.images_busy() else image_cutoff
         stale = [{"images": {"$elemMatch": {"imageStatus": str(ImageStatus.GENERATING),
-                                            "job.leaseUntil": {"$lt": now}}}}]
-        if stall_cutoff is not None:
-            stale.append({"updatedAt": {"$lt": stall_cutoff}})
+                                            "job.leaseUntil": {"$lt": now}}}},
+                 {"updatedAt": {"$lt": stall_cutoff}}]
         stale_images = [] if self.images_paused() else await self.repo.find_ids({
             "deletedAt": None, "status": {"$in": [str(s) for s in IMAGE_ACTIVE_STATUSES]},
             "$or": stale}, BATCH)

@@ -174,9 +174,9 @@ def fail(index: int, token: str, message: str):
     return apply
 
 
-def expire_images(stall_cutoff: datetime | None, max_recoveries: int = 0):
+def expire_images(stall_cutoff: datetime, max_recoveries: int = 0):
     """Sweeper: an image whose lease ran out (its worker died) or a task whose images never
-    progressed (not updated since `stall_cutoff`; None: none counts as stalled) is first given
+    progressed (not updated since `stall_cutoff`) is first given
     back to the worker (`TaskImagesRetried`), up to `max_recoveries` times per task; only
     then are the images failed."""
     def apply(doc: dict[str, Any], now: datetime) -> Change | None:
@@ -188,8 +188,7 @@ def expire_images(stall_cutoff: datetime | None, max_recoveries: int = 0):
         expired = [img for img in images if img["imageStatus"] == ImageStatus.GENERATING
                    and img["job"].get("leaseUntil") and img["job"]["leaseUntil"] < now]
         running = any(img["imageStatus"] == ImageStatus.GENERATING for img in images)
-        stalled = (stall_cutoff is not None and not expired and not running
-                   and doc["updatedAt"] < stall_cutoff)
+        stalled = not expired and not running and doc["updatedAt"] < stall_cutoff
         if not expired and not stalled:
             return None
         if doc.get("recoveries", 0) < max_recoveries:
