@@ -8,12 +8,12 @@ import structlog
 from fastapi import FastAPI, Request, routing
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pymongo.errors import ConnectionFailure, WaitQueueTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import AppError
+from .messaging.transient import DATABASE_OUTAGE, caused_by
 
 log = structlog.get_logger("lumi.http")
 
@@ -73,20 +73,14 @@ def app_error_response(exc: AppError) -> JSONResponse:
     return error_response(exc.status, exc.message, exc.code, exc.details, exc.headers)
 
 
-# the database server unreachable (down, restarting, no primary) or every pooled connection busy
-DATABASE_OUTAGE = (ConnectionFailure, WaitQueueTimeoutError)
 DATABASE_RETRY_AFTER = "2"
-
-
-def is_database_outage(exc: BaseException) -> bool:
-    return isinstance(exc, DATABASE_OUTAGE) or isinstance(exc.__cause__, DATABASE_OUTAGE)
 
 
 def unexpected_error_response(exc: Exception) -> JSONResponse:
     """500, except a database outage: 503 with Retry-After, so a client retries (the request
     may or may not have been applied; every command a client retries is idempotent or
     answers 409 when it already took)."""
-    if is_database_outage(exc):
+    if caused_by(exc, DATABASE_OUTAGE):
         log.warning("database_unavailable", error=f"{type(exc).__name__}: {exc}"[:300])
         return error_response(503, "Database unavailable, try again shortly",
                               "SERVICE_UNAVAILABLE", headers={"Retry-After": DATABASE_RETRY_AFTER})

@@ -23,15 +23,19 @@ from .bus import Handler
 
 log = structlog.get_logger("lumi.bus")
 
-# database unreachable (server selection, network, no primary), a busy pool, the broker
-# unreachable, and our own "try again" answer
-TRANSIENT = (ConnectionFailure, WaitQueueTimeoutError, AMQPConnectionError,
-             ChannelInvalidStateError, ServiceUnavailable)
+# the database server unreachable (server selection, network, no primary) or a busy pool
+DATABASE_OUTAGE = (ConnectionFailure, WaitQueueTimeoutError)
+# ... the broker unreachable, and our own "try again" answer
+TRANSIENT = (*DATABASE_OUTAGE, AMQPConnectionError, ChannelInvalidStateError, ServiceUnavailable)
+
+
+def caused_by(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
+    """`exc` is one of `kinds`, or directly wraps one."""
+    return isinstance(exc, kinds) or isinstance(exc.__cause__, kinds)
 
 
 def is_transient(exc: BaseException) -> bool:
-    return isinstance(exc, TRANSIENT) or (
-        exc.__cause__ is not None and isinstance(exc.__cause__, TRANSIENT))
+    return caused_by(exc, TRANSIENT)
 
 
 def patient(handler: Handler, *, budget: float, base: float = 0.5, cap: float = 10.0,
