@@ -7,6 +7,7 @@ pool does per-request bookkeeping across every connection.
 """
 
 import asyncio
+import functools
 
 import aiohttp
 import structlog
@@ -45,7 +46,6 @@ class Upstreams:
         self.connect_timeout, self.timeout, self.max_connections = (
             connect_timeout, timeout, max_connections)
         self._session: aiohttp.ClientSession | None = None
-        self._parsed: dict[str, URL] = {}
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -62,14 +62,8 @@ class Upstreams:
         return self.urls[service] + path
 
     def parsed_url(self, service: str, path: str) -> URL:
-        """`url()` parsed once (URLs are immutable): the hot paths are asked again and again.
-        Bounded: emptied when full."""
-        text = self.urls[service] + path
-        if (parsed := self._parsed.get(text)) is None:
-            if len(self._parsed) >= 2048:
-                self._parsed.clear()
-            parsed = self._parsed[text] = URL(text)
-        return parsed
+        """`url()` parsed once (URLs are immutable): the hot paths are asked again and again."""
+        return _parsed_url(self.urls[service] + path)
 
     async def get_json(self, service: str, path: str, *, headers: dict[str, str] | None = None,
                        timeout: float | None = None) -> tuple[int, object]:
@@ -96,6 +90,11 @@ class Upstreams:
     async def aclose(self) -> None:
         if self._session is not None:
             await self._session.close()
+
+
+@functools.lru_cache(maxsize=2048)
+def _parsed_url(text: str) -> URL:
+    return URL(text)
 
 
 def forward_headers(request: Request, *, keep_credentials: bool,
