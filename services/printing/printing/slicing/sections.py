@@ -13,6 +13,7 @@ import trimesh
 from shapely.geometry import MultiPolygon, Polygon
 
 EPS = 1e-7
+GRID = 1e-5  # mm: snap-rounding grid of an overlay retried after a topology conflict
 
 
 class MeshError(ValueError):
@@ -90,8 +91,17 @@ def section(mesh: trimesh.Trimesh, z: float) -> MultiPolygon:
     rings.sort(key=lambda p: p.area, reverse=True)
     region = Polygon()
     for ring in rings:  # even-odd fill
-        region = region.symmetric_difference(ring)
+        region = overlay(shapely.symmetric_difference, region, ring)
     return as_multipolygon(region)
+
+
+def overlay(operation, a, b):
+    """A shapely overlay (intersection, difference, ...) that never fails on float rounding:
+    if GEOS finds a topology conflict, it is redone with snap-rounding to GRID mm."""
+    try:
+        return operation(a, b)
+    except shapely.errors.GEOSException:
+        return operation(shapely.make_valid(a), shapely.make_valid(b), grid_size=GRID)
 
 
 def as_multipolygon(geom) -> MultiPolygon:

@@ -5,10 +5,10 @@ import math
 
 import numpy as np
 import shapely
-from shapely import affinity
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon
 
 from .profile import PrintProfile
+from .sections import overlay
 
 
 def rings_of(region) -> list[np.ndarray]:
@@ -42,26 +42,37 @@ def perimeters(region, p: PrintProfile) -> list[np.ndarray]:
 
 
 def infill_lines(area, spacing: float, angle: float) -> list[np.ndarray]:
-    """Parallel lines `spacing` apart at `angle` degrees clipped to `area`, in snake order."""
+    """Parallel lines `spacing` apart at `angle` degrees clipped to `area`, in snake order.
+
+    The lines are laid out in the area's own frame and clipped to the area as it is: turning
+    the area instead can make a valid region self-intersect (float rounding), and GEOS then
+    refuses the clip."""
     if area.is_empty or spacing <= 0:
         return []
-    c = area.centroid
-    turned = affinity.rotate(area, -angle, origin=c)
-    minx, miny, maxx, maxy = turned.bounds
-    ys = np.arange(miny + spacing / 2, maxy, spacing)
-    if len(ys) == 0:
+    theta = math.radians(angle)
+    along = np.array([math.cos(theta), math.sin(theta)])
+    across = np.array([-math.sin(theta), math.cos(theta)])
+    centre = np.asarray(area.centroid.coords[0])
+    points = shapely.get_coordinates(area) - centre
+    u, v = points @ along, points @ across
+    vs = np.arange(v.min() + spacing / 2, v.max(), spacing)
+    if len(vs) == 0:
         return []
-    grid = MultiLineString([[(minx - 1, y), (maxx + 1, y)] for y in ys])
-    clipped = turned.intersection(grid)
+    u0, u1 = u.min() - 1, u.max() + 1
+    grid = MultiLineString([[centre + u0 * along + y * across, centre + u1 * along + y * across]
+                            for y in vs])
+    clipped = overlay(shapely.intersection, area, grid)
     parts = getattr(clipped, "geoms", [clipped])
-    segments = [np.asarray(g.coords) for g in parts if isinstance(g, LineString) and g.length > 0.05]
-    segments.sort(key=lambda s: (round(s[0][1], 3), s[0][0]))
-    out = []
-    for i, seg in enumerate(segments):
-        seg = seg if i % 2 == 0 else seg[::-1]
-        back = affinity.rotate(LineString(seg), angle, origin=c)
-        out.append(np.asarray(back.coords))
-    return out
+    segments = []
+    for g in parts:
+        if isinstance(g, LineString) and g.length > 0.05:
+            seg = np.asarray(g.coords)
+            if (seg[-1] - seg[0]) @ along < 0:
+                seg = seg[::-1]
+            segments.append(seg)
+    segments.sort(key=lambda s: (round(float((s[0] - centre) @ across), 3),
+                                 float((s[0] - centre) @ along)))
+    return [seg if i % 2 == 0 else seg[::-1] for i, seg in enumerate(segments)]
 
 
 def skirt(region, p: PrintProfile) -> list[np.ndarray]:
@@ -134,6 +145,6 @@ def solid_and_sparse(fill, below: list, above: list, p: PrintProfile, index: int
         return fill, Polygon()
     inner = fill
     for region in above[: p.top_layers] + below[-p.bottom_layers:]:
-        inner = inner.intersection(region)
+        inner = overlay(shapely.intersection, inner, region)
     inner = shapely.make_valid(inner)
-    return fill.difference(inner), inner
+    return overlay(shapely.difference, fill, inner), inner

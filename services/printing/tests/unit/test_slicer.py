@@ -3,19 +3,21 @@
 import asyncio
 import math
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 import shapely
 import trimesh
-from shapely.geometry import Point
+from shapely.geometry import Point, Polygon
 
 from printing.slicing import PlanarSlicer, PrusaSlicer, SliceError, SliceSource, metadata, prusa_binary
 from printing.slicing.gcode import parse_hms, walk
 from printing.slicing.planar import slice_bytes
 from printing.slicing.profile import PrintProfile
 from printing.slicing.runner import run_process
-from printing.slicing.sections import MeshError
+from printing.slicing.sections import MeshError, overlay
+from printing.slicing.toolpath import infill_lines
 
 SOLID = PrintProfile(infill_density=1.0)
 FILAMENT_AREA = math.pi * (1.75 / 2) ** 2
@@ -96,6 +98,29 @@ def test_two_islands_are_both_printed():
     hull = shapely.MultiPoint([(m.x, m.y) for kind, m in extrusions(gcode)
                                if kind == "Solid infill"])
     assert not hull.is_empty and not hull.intersects(Point(110, 110).buffer(8))  # not the gap
+
+
+def test_infill_of_a_region_that_turns_invalid_when_rotated():
+    """A layer region of a simulated whale (seed 424133): valid, but turned by 45 degrees
+    about its centroid it self-intersects, and clipping the turned region failed with a GEOS
+    TopologyException (the print flow ended FAILED in CI)."""
+    area = shapely.from_wkb((Path(__file__).parent / "data" / "turns_invalid.wkb").read_bytes())
+    assert area.is_valid
+    gap = 0.40707963267948966
+    lines = infill_lines(area, gap, -45.0)
+    assert lines
+    paths = shapely.MultiLineString([line.tolist() for line in lines])
+    assert area.buffer(1e-6).contains(paths)
+    # Parallel lines `gap` apart cover the region: total length about area / gap.
+    assert paths.length == pytest.approx(area.area / gap, rel=0.1)
+
+
+def test_an_overlay_that_hits_a_topology_conflict_is_redone_on_a_grid():
+    bowtie = Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])  # invalid: GEOS refuses to overlay it
+    square = Polygon([(0, 0), (2, 0), (2, 2), (0, 2)])
+    with pytest.raises(shapely.errors.GEOSException):
+        shapely.difference(square, bowtie)
+    assert overlay(shapely.difference, square, bowtie).area == pytest.approx(2.0)
 
 
 def test_metadata_comes_from_the_file():
