@@ -2,6 +2,7 @@
 
 import json
 import sys
+import traceback
 from pathlib import Path
 
 from .base import SliceError
@@ -17,6 +18,11 @@ def main(argv: list[str]) -> int:
     except (MeshError, SliceError) as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    except Exception as exc:  # a bug or a geometry the slicer cannot handle: say so plainly
+        traceback.print_exc()  # for the operator's log (runner.py), above the reason
+        print(f"the embedded slicer could not process this model ({type(exc).__name__})",
+              file=sys.stderr)
+        return 3
     out.write_text(gcode)
     return 0
 

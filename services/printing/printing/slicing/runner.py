@@ -5,7 +5,11 @@ import contextlib
 import os
 import signal
 
+import structlog
+
 from .base import SliceError
+
+log = structlog.get_logger("printing.slicer")
 
 
 async def run_process(argv: list[str], *, timeout: float, cwd: str | None = None,
@@ -25,6 +29,11 @@ async def run_process(argv: list[str], *, timeout: float, cwd: str | None = None
         raise SliceError(f"the slicer did not finish within {timeout:.0f} s and was stopped",
                          retryable=False) from None
     if proc.returncode != 0:
-        tail = (err or out).decode(errors="replace").strip().splitlines()[-3:]
-        raise SliceError("the slicer failed: " + (" | ".join(tail)[:300] or f"exit {proc.returncode}"))
+        text = (err or out).decode(errors="replace").strip()
+        # The whole tail is for the operator; the user sees the last line (the reason), never
+        # the lines of a traceback.
+        log.warning("slicer_process_failed", program=os.path.basename(argv[0]),
+                    exit=proc.returncode, output=text[-2000:])
+        last = text.splitlines()[-1][:300] if text else f"exit {proc.returncode}"
+        raise SliceError(f"the slicer failed: {last}")
     return out

@@ -2,6 +2,7 @@
 
 import asyncio
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -144,6 +145,17 @@ def test_bad_meshes_are_clear_errors():
     with pytest.raises(MeshError, match="does not fit"):
         slice_bytes(trimesh.creation.box(extents=(300, 20, 5)).export(file_type="stl"), "stl",
                     PrintProfile())
+
+
+async def test_a_crashing_slicer_is_reported_by_its_reason_never_by_its_traceback():
+    crash = "import sys; print('Traceback (most recent call last):', file=sys.stderr); " \
+            "print('  File \"/srv/x.py\", line 1', file=sys.stderr); " \
+            "print('the embedded slicer could not process this model (GEOSException)', " \
+            "file=sys.stderr); sys.exit(3)"
+    with pytest.raises(SliceError) as caught:
+        await run_process([sys.executable, "-c", crash], timeout=30)
+    assert str(caught.value) == ("the slicer failed: the embedded slicer could not process "
+                                 "this model (GEOSException)")
 
 
 def _source(mesh: trimesh.Trimesh) -> SliceSource:
