@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import time
 from collections import defaultdict
@@ -77,12 +78,14 @@ async def run_fault(env: Environment, fault: Fault, users: list[dict[str, str]],
     workload = Workload(env.system.public_url, users, tasks, deadline=started + bound,
                         slow_watchers=slow, drop_watchers=drop)
     runner = asyncio.create_task(workload.run())
+    loads: list[float] = []
+    sampler = asyncio.create_task(sample_load(loads))
     while workload.selected_count() < max(1, tasks // 4) and time.monotonic() - started < 90:
         await asyncio.sleep(0.2)
     injected_at = time.monotonic() - started
     step = fault.control_step if control and fault.control_step else fault.inject
     await step(env, ctx)
-    recovery = None
+    recovery = completed_again = healed = None
     if fault.heal and not control:
         await asyncio.sleep(FAULT_SECONDS)
         await fault.heal(env, ctx)
@@ -94,6 +97,11 @@ async def run_fault(env: Environment, fault: Fault, users: list[dict[str, str]],
         except TimeoutError:
             pass
     await runner
+    sampler.cancel()
+    if healed is not None:  # end to end: the first task completed after the heal
+        after = [t.completed_at for t in workload.tasks
+                 if t.completed_at is not None and t.completed_at >= healed]
+        completed_again = min(after) - healed if after else None
     gallery_missing = await missing_from_gallery(env.system.public_url, workload.tasks)
     if fault.heal and control:
         await fault.heal(env, ctx)
@@ -110,6 +118,11 @@ async def run_fault(env: Environment, fault: Fault, users: list[dict[str, str]],
            "duplicated": await duplicated_effects(env, ctx, ids),
            "stuck": len(stuck), "dead_lettered": dlq,
            "recovery_s": round(recovery, 1) if recovery is not None else None,
+           "recovery_completed_s": (round(completed_again, 1)
+                                    if completed_again is not None else None),
+           "bound_s": bound,
+           "load_avg_1m": {"mean": round(sum(loads) / len(loads), 2) if loads else None,
+                           "max": max(loads, default=None)},
            "sse_all_final": all(t.sse_final for t in workload.tasks if t.id),
            "sse_missing": sum(not t.sse_final for t in workload.tasks if t.id),
            "stages_s": stage_times(workload.tasks), "injected_at_s": round(injected_at, 1),
@@ -125,20 +138,52 @@ async def run_fault(env: Environment, fault: Fault, users: list[dict[str, str]],
     return row
 
 
+async def sample_load(into: list[float], every: float = 5.0) -> None:
+    """The host's 1-minute load average during a run (the suite's figures depend on it)."""
+    while True:
+        into.append(os.getloadavg()[0])
+        await asyncio.sleep(every)
+
+
+def _s(value: float | None) -> str:
+    return "-" if value is None else str(value)
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     head = ("| fault | run | tasks | completed | lost | duplicated | stuck | dead-lettered | "
-            "recovery s | SSE saw final | check |\n|" + "---|" * 11)
+            "recovery s (progress / completion) | SSE saw final | bound s | wall s | "
+            "load 1m mean/max | check |\n|" + "---|" * 14)
     lines = [head]
     for r in rows:
         run = "control" if r["control"] else "fault"
         sse = "all" if r["sse_all_final"] else f"{r['sse_missing']} missed"
         verdict = ("pass" if r["passed"] else "FAIL") if not r["control"] else (
             "control failed the check (good)" if not r["passed"] else "CONTROL NOT DETECTED")
+        recovery = "-" if r["recovery_s"] is None and r.get("recovery_completed_s") is None \
+            else f"{_s(r['recovery_s'])} / {_s(r.get('recovery_completed_s'))}"
+        load = r.get("load_avg_1m") or {}
         lines.append(f"| {r['fault']} | {run} | {r['tasks']} | {r['completed']} | {r['lost']} | "
-                     f"{r['duplicated']} | {r['stuck']} | {r['dead_lettered']} | "
-                     f"{r['recovery_s'] if r['recovery_s'] is not None else '-'} | {sse} | "
-                     f"{verdict} |")
+                     f"{r['duplicated']} | {r['stuck']} | {r['dead_lettered']} | {recovery} | "
+                     f"{sse} | {_s(r.get('bound_s'))} | {_s(r.get('wall_s'))} | "
+                     f"{_s(load.get('mean'))}/{_s(load.get('max'))} | {verdict} |")
     return "\n".join(lines)
+
+
+async def started(args: argparse.Namespace, work: Path) -> tuple[Environment, list[dict]]:
+    """A new system under test in `work` (its previous data wiped) and its logged-in users."""
+    env = Environment(work, rabbit_port=args.rabbit_port, db_port=args.db_port,
+                      base_port=args.base_port)
+    print(f"starting RabbitMQ :{env.rabbit_port}, SecantusDB :{env.db_port}, services "
+          f":{env.base_port}-{env.base_port + 5} (logs {env.work}/data/logs)", flush=True)
+    try:
+        await env.start()
+        async with httpx.AsyncClient(base_url=env.system.public_url, timeout=15) as client:
+            users = [await login(client, env.system.data_dir, f"fault{i}@example.com")
+                     for i in range(args.users)]
+    except BaseException:
+        env.stop()
+        raise
+    return env, users
 
 
 async def main_async(args: argparse.Namespace) -> int:
@@ -146,33 +191,39 @@ async def main_async(args: argparse.Namespace) -> int:
     unknown = [n for n in names if n not in FAULTS]
     if unknown:
         raise SystemExit(f"unknown faults {unknown}; known: {', '.join(FAULTS)}")
-    env = Environment(Path(args.work).resolve(), rabbit_port=args.rabbit_port,
-                      db_port=args.db_port, base_port=args.base_port)
+    work = Path(args.work).resolve()
+    fresh = (not args.short) if args.fresh is None else args.fresh
+    print(f"{'a fresh system for every run' if fresh else 'one system for every run'}; "
+          f"bound {args.bound} s ({args.control_bound} s for a control)", flush=True)
     rows: list[dict[str, Any]] = []
+    env: Environment | None = None
     try:
-        print(f"starting RabbitMQ :{env.rabbit_port}, SecantusDB :{env.db_port}, services "
-              f":{env.base_port}-{env.base_port + 5} (logs {env.work}/data/logs)", flush=True)
-        await env.start()
-        async with httpx.AsyncClient(base_url=env.system.public_url, timeout=15) as client:
-            users = [await login(client, env.system.data_dir, f"fault{i}@example.com")
-                     for i in range(args.users)]
         for name in names:
             runs = [False, True] if args.control == "both" else [args.control == "only"]
             for control in runs:
+                if env is None:
+                    env, users = await started(
+                        args, work / f"{name}{'-control' if control else ''}" if fresh else work)
                 bound = args.control_bound if control else args.bound
                 tasks = args.control_tasks if control else args.tasks
                 row = await run_fault(env, FAULTS[name], users, tasks, bound, control)
+                row["fresh_system"] = fresh
                 rows.append(row)
-                (env.work / "results.json").write_text(json.dumps(rows, indent=1))
+                (work / "results.json").write_text(json.dumps(rows, indent=1))
                 print(table([row]).splitlines()[-1], flush=True)
                 print("    first seen, s after start (p50/p90/max): " + ", ".join(
                     f"{k} {'/'.join(map(str, v))}" for k, v in row["stages_s"].items()),
                     flush=True)
                 for note in row["notes"]:
                     print(f"    {note}", flush=True)
+                if fresh:
+                    env.stop()
+                    env = None
     finally:
-        env.stop()
-        (env.work / "results.json").write_text(json.dumps(rows, indent=1))
+        if env is not None:
+            env.stop()
+        work.mkdir(parents=True, exist_ok=True)
+        (work / "results.json").write_text(json.dumps(rows, indent=1))
     print("\n" + table(rows))
     bad = [r for r in rows if r["passed"] == r["control"]]
     print(f"faults: {len(rows) - len(bad)} passed, {len(bad)} failed")
@@ -197,6 +248,10 @@ def main() -> None:
     parser.add_argument("--control-bound", type=float, default=60.0)
     parser.add_argument("--control-tasks", type=int, default=10,
                         help="tasks of a negative-control run (it only has to fail the check)")
+    parser.add_argument("--fresh", action=argparse.BooleanOptionalAction, default=None,
+                        help="a new system (broker, database, services, no data) for every "
+                             "fault and control, so faults do not pile up on one database; "
+                             "default: yes, except with --short (CI: one system, faster)")
     parser.add_argument("--work", default=str(ROOT / "var" / "faults"))
     parser.add_argument("--rabbit-port", type=int, default=5686)
     parser.add_argument("--db-port", type=int, default=8618)
