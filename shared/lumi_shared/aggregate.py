@@ -99,16 +99,28 @@ class AggregateStore:
         doc = await self.collection.find_one(query, HIDDEN)
         return load(doc) if doc else None
 
-    async def mutate(self, query: dict[str, Any], transition: Transition) -> Mutation | None:
+    async def mutate(self, query: dict[str, Any], transition: Transition, *,
+                     current: dict[str, Any] | None = None) -> Mutation | None:
         """None when nothing matches `query`; `Mutation(doc, None)` when the transition
-        decided there is nothing to change; else the stored document after the change."""
+        decided there is nothing to change; else the stored document after the change.
+
+        `current`: the document as the caller last saw it (e.g. what its previous write
+        returned). The first attempt builds the change on it and writes without reading; the
+        write is guarded by its `rev`, so it only applies if nothing changed since, otherwise
+        the document is read and the transition runs again. A transition that finds nothing
+        to change on `current` is asked again on a fresh read (only the stored state may
+        decide "no change"). A writer that owns a document for a while saves one read per
+        write this way."""
         for attempt in range(MAX_ATTEMPTS):
-            doc = await self.find_one(query)
+            snapshot, current = current, None
+            doc = load(snapshot) if snapshot is not None else await self.find_one(query)
             if doc is None:
                 return None
             now = self.clock()
             change = transition(doc, now)
             if change is None:
+                if snapshot is not None:
+                    continue  # decided on what the caller saw: ask the stored document
                 return Mutation(doc, None)
             fields = {**change.set, **(self.stamp(doc, now) if self.stamp else {})}
             update: dict[str, Any] = {"$inc": {**change.inc, REV: 1}}

@@ -63,3 +63,50 @@ async def test_a_write_that_always_loses_ends_in_a_bounded_503():
     store = AggregateStore(Losing(), clock=lambda: datetime(2026, 1, 1, tzinfo=UTC))
     with pytest.raises(ServiceUnavailable):
         await store.mutate({"_id": "a"}, lambda d, n: Change({"x": 1}))
+
+
+class CountingReads:
+    """The collection, with its reads of one document counted."""
+
+    def __init__(self, collection):
+        self.collection, self.reads = collection, 0
+
+    async def find_one(self, *args, **kwargs):
+        self.reads += 1
+        return await self.collection.find_one(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.collection, name)
+
+
+async def test_a_write_from_the_document_the_caller_holds_reads_nothing(store):
+    await store.insert({"_id": "a", "n": 0})
+    seen = await store.find_one({"_id": "a"})
+    store.collection = counting = CountingReads(store.collection)
+    first = await store.mutate({"_id": "a"}, lambda doc, now: Change({"n": doc["n"] + 1}),
+                               current=seen)
+    second = await store.mutate({"_id": "a"}, lambda doc, now: Change({"n": doc["n"] + 1}),
+                                current=first.doc)
+    assert second.doc["n"] == 2 and second.doc["rev"] == 2 and counting.reads == 0
+
+
+async def test_a_stale_document_is_read_again_and_the_change_decided_on_the_stored_one(store):
+    await store.insert({"_id": "a", "n": 0})
+    stale = await store.find_one({"_id": "a"})
+    await store.mutate({"_id": "a"}, lambda doc, now: Change({"n": 10}))  # someone else
+    result = await store.mutate({"_id": "a"}, lambda doc, now: Change({"n": doc["n"] + 1}),
+                                current=stale)
+    assert result.doc["n"] == 11 and result.doc["rev"] == 2
+
+
+async def test_no_change_is_only_decided_on_the_stored_document(store):
+    """A transition that finds nothing to do on the caller's (stale) copy is asked again on
+    the stored one: "already done" on an old copy is not an answer."""
+    await store.insert({"_id": "a", "state": "open"})
+    stale = {**(await store.find_one({"_id": "a"})), "state": "closed"}
+
+    def close(doc, now):
+        return None if doc["state"] == "closed" else Change({"state": "closed"})
+
+    result = await store.mutate({"_id": "a"}, close, current=stale)
+    assert result.changed and result.doc["state"] == "closed" and result.doc["rev"] == 1

@@ -26,8 +26,8 @@ class TaskRepository(Protocol):
     async def get(self, task_id: str, *, user_id: str | None = None) -> dict[str, Any] | None: ...
     async def list_for_user(self, user_id: str, *, offset: int,
                             limit: int) -> tuple[list[dict[str, Any]], int]: ...
-    async def mutate(self, task_id: str, command: Transition, *,
-                     user_id: str | None = None) -> Mutation | None: ...
+    async def mutate(self, task_id: str, command: Transition, *, user_id: str | None = None,
+                     current: dict[str, Any] | None = None) -> Mutation | None: ...
     async def user_stats(self, user_id: str) -> dict[str, int]: ...
     async def find_ids(self, query: dict[str, Any], limit: int) -> list[str]: ...
     async def remove_deleted(self, task_id: str) -> bool: ...
@@ -75,9 +75,11 @@ class MongoTaskRepository:
         docs = await cursor.to_list()
         return [load(d) for d in docs], await self.collection.count_documents(query)
 
-    async def mutate(self, task_id: str, command: Transition, *,
-                     user_id: str | None = None) -> Mutation | None:
-        return await self.store.mutate(self._filter(task_id, user_id), announcing_status(command))
+    async def mutate(self, task_id: str, command: Transition, *, user_id: str | None = None,
+                     current: dict[str, Any] | None = None) -> Mutation | None:
+        """`current`: the task as the caller last saw it (see `AggregateStore.mutate`)."""
+        return await self.store.mutate(self._filter(task_id, user_id), announcing_status(command),
+                                       current=current)
 
     async def user_stats(self, user_id: str) -> dict[str, int]:
         base = {"userId": user_id, "deletedAt": None}

@@ -48,6 +48,17 @@ def _describe(exc: Exception) -> tuple[str, bool]:
     return "Image generation failed (internal error)", True
 
 
+class _TaskWrites:
+    """One task's writes from this worker: a lock (one at a time) and the document the last
+    write (or read) left."""
+
+    __slots__ = ("lock", "doc", "__weakref__")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.doc: dict[str, Any] | None = None
+
+
 class ImageWorker:
     def __init__(self, *, repo: TaskRepository, provider: ImageProvider, writer: PromptWriter,
                  storage: ObjectStorage, settings: Settings, queue: Any) -> None:
@@ -57,19 +68,27 @@ class ImageWorker:
         self.lease = timedelta(seconds=settings.image_lease_seconds)
         self._was_active = queue.active
         self._resuming: asyncio.Task | None = None
-        self._task_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+        self._tasks: weakref.WeakValueDictionary[str, _TaskWrites] = (
             weakref.WeakValueDictionary())
         queue.on_change(self._queue_changed)
+
+    def _writes(self, task_id: str) -> "_TaskWrites":
+        writes = self._tasks.get(task_id)
+        if writes is None:
+            writes = self._tasks[task_id] = _TaskWrites()
+        return writes
 
     async def _mutate(self, task_id: str, transition: Any):
         """The task's writes from this worker, one at a time: its four images writing at once
         all read the same `rev` and three retry, round after round (on a slow database,
-        about ten guarded writes where four do)."""
-        lock = self._task_locks.get(task_id)
-        if lock is None:
-            lock = self._task_locks[task_id] = asyncio.Lock()
-        async with lock:
-            return await self.repo.mutate(task_id, transition)
+        about ten guarded writes where four do). Each write starts from the document the
+        previous one left (no read first); the `rev` guard re-reads only when someone else
+        changed the task meanwhile."""
+        writes = self._writes(task_id)
+        async with writes.lock:
+            result = await self.repo.mutate(task_id, transition, current=writes.doc)
+            writes.doc = result.doc if result is not None else None
+            return result
 
     def _queue_changed(self) -> None:
         if self.queue.active and not self._was_active:
@@ -92,9 +111,12 @@ class ImageWorker:
         if not self.queue.active:  # paused: the images stay PENDING until `resume`
             log.info("image_generation_paused", task_id=task_id)
             return
+        writes = self._writes(task_id)  # held while the task runs: its last document
         doc = await self.repo.get(task_id)
         if doc is None or doc["phase"] != RequestPhase.IMAGE_GENERATION:
             return
+        if writes.doc is None or writes.doc.get("rev", -1) < doc.get("rev", -1):
+            writes.doc = doc
         now = self.repo.clock()
         todo = [img["index"] for img in doc["images"] if image_jobs.claimable(img, now)]
         if not todo:

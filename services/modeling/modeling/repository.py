@@ -29,8 +29,8 @@ class ModelRepository(Protocol):
     async def insert(self, doc: dict[str, Any]) -> None: ...
     async def get(self, model_id: str, *, include_deleted: bool = False) -> dict | None: ...
     async def get_by_task(self, task_id: str) -> dict | None: ...
-    async def change(self, model_id: str, build: Builder,
-                     where: dict[str, Any] | None = None) -> dict | None: ...
+    async def change(self, model_id: str, build: Builder, where: dict[str, Any] | None = None,
+                     current: dict[str, Any] | None = None) -> dict | None: ...
     async def list_for_user(self, user_id: str, *, visibility: Visibility | None,
                             sort: SortBy, limit: int, offset: int) -> list[dict]: ...
     async def count(self, user_id: str, visibility: Visibility | None = None) -> int: ...
@@ -69,13 +69,14 @@ class MongoModelRepository:
     async def get_by_task(self, task_id: str) -> dict | None:
         return await self.collection.find_one({"task_id": task_id})
 
-    async def change(self, model_id: str, build: Builder,
-                     where: dict[str, Any] | None = None) -> dict | None:
+    async def change(self, model_id: str, build: Builder, where: dict[str, Any] | None = None,
+                     current: dict[str, Any] | None = None) -> dict | None:
         """Apply `build(current)` guarded by the version it was built from; rebuild on a
         concurrent change. None when no document matches `where`; the unchanged document
-        when `build` returns None."""
+        when `build` returns None. `current`: the document as the caller just read it (the
+        first attempt then writes without reading; see `AggregateStore.mutate`)."""
         flt = {"_id": model_id, **LIVE, **(where or {})}
-        done = await self.store.mutate(flt, lambda doc, _now: build(doc))
+        done = await self.store.mutate(flt, lambda doc, _now: build(doc), current=current)
         return None if done is None else done.doc
 
     def _user_filter(self, user_id: str, visibility: Visibility | None) -> dict[str, Any]:

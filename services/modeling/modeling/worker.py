@@ -119,14 +119,18 @@ class ModelWorker:
         free = self.queue.config.concurrency - len(self.running)
         if free <= 0 or self._stopping or not self.queue.active:  # paused: no job starts
             return
-        for doc in await self.repo.runnable(now, free + len(self.running)):
-            if (len(self.running) >= self.queue.config.concurrency or self._stopping
-                    or not self.queue.active):
-                break
-            if doc["_id"] not in self.running:
-                await self._claim_and_start(doc["_id"], now)
+        docs = [doc for doc in await self.repo.runnable(now, free + len(self.running))
+                if doc["_id"] not in self.running][:free]
+        # Claimed at once, each from the document just read (one guarded write, no second
+        # read): one after the other, a read and a write each, a slow database let a few
+        # slots work while the rest of the queue waited for its claim.
+        await asyncio.gather(*(self._claim_and_start(doc["_id"], now, current=doc)
+                               for doc in docs))
 
-    async def _claim_and_start(self, model_id: str, now: datetime) -> None:
+    async def _claim_and_start(self, model_id: str, now: datetime,
+                               current: dict[str, Any] | None = None) -> None:
+        if self._stopping or not self.queue.active:
+            return
         token = f"{self.worker_id}:{uuid.uuid4().hex[:8]}"
         max_attempts = self.queue.config.retries + 1
 
@@ -137,7 +141,7 @@ class ModelWorker:
             return transitions.claim(doc, token=token, now=now,
                                      lease=self.settings.MODEL_JOB_LEASE)
 
-        doc = await self.repo.change(model_id, build, where=runnable_filter(now))
+        doc = await self.repo.change(model_id, build, where=runnable_filter(now), current=current)
         if doc is None or doc["job"]["status"] != JobStatus.RUNNING:
             if doc is not None:
                 await self._delete_files(model_id)
