@@ -67,11 +67,24 @@ async def duplicated_effects(env: Environment, ctx: Ctx, task_ids: set[str]) -> 
             + sum(len(ids) - 1 for ids in announced.values() if len(ids) > 1))
 
 
+async def db_operations(env: Environment) -> int | None:
+    """Operations the database server has served since it started (its opcounters)."""
+    client = env.mongo()
+    try:
+        status = await client.admin.command("serverStatus")
+        return sum(int(n) for n in status.get("opcounters", {}).values())
+    except Exception:
+        return None
+    finally:
+        await client.close()
+
+
 async def run_fault(env: Environment, fault: Fault, users: list[dict[str, str]], tasks: int,
                     bound: float, control: bool) -> dict[str, Any]:
     ctx = Ctx()
     rec = await recorder(env, ctx)
     dlq_before = await asyncio.to_thread(env.dead_lettered)
+    ops_before = await db_operations(env)
     started = time.monotonic()
     slow = 10 if fault.name == "slow-sse" and not control else 0
     drop = 10 if fault.name in ("slow-sse", "baseline") and control else 0
@@ -113,6 +126,9 @@ async def run_fault(env: Environment, fault: Fault, users: list[dict[str, str]],
              and t.status not in {"IMAGE_FAILED", "MODEL_FAILED", "FAILED", "CANCELLED"}]
     lost = [t for t in workload.tasks if t not in done and t not in stuck]
     dlq = await asyncio.to_thread(env.dead_lettered) - dlq_before
+    ops_after = await db_operations(env)
+    ops = (ops_after - ops_before if None not in (ops_before, ops_after)
+           and ops_after >= ops_before else None)  # a restarted server counts from 0
     row = {"fault": fault.name, "control": control, "tasks": tasks, "completed": len(done),
            "lost": len(lost) + gallery_missing, "gallery_missing": gallery_missing,
            "duplicated": await duplicated_effects(env, ctx, ids),
@@ -121,8 +137,9 @@ async def run_fault(env: Environment, fault: Fault, users: list[dict[str, str]],
            "recovery_completed_s": (round(completed_again, 1)
                                     if completed_again is not None else None),
            "bound_s": bound,
+           "db_ops_per_task": round(ops / tasks) if ops is not None and tasks else None,
            "load_avg_1m": {"mean": round(sum(loads) / len(loads), 2) if loads else None,
-                           "max": max(loads, default=None)},
+                           "max": round(max(loads), 2) if loads else None},
            "sse_all_final": all(t.sse_final for t in workload.tasks if t.id),
            "sse_missing": sum(not t.sse_final for t in workload.tasks if t.id),
            "stages_s": stage_times(workload.tasks), "injected_at_s": round(injected_at, 1),
@@ -212,7 +229,8 @@ async def main_async(args: argparse.Namespace) -> int:
                 (work / "results.json").write_text(json.dumps(rows, indent=1))
                 print(table([row]).splitlines()[-1], flush=True)
                 print("    first seen, s after start (p50/p90/max): " + ", ".join(
-                    f"{k} {'/'.join(map(str, v))}" for k, v in row["stages_s"].items()),
+                    f"{k} {'/'.join(map(str, v))}" for k, v in row["stages_s"].items())
+                    + f"; database operations per task {_s(row['db_ops_per_task'])}",
                     flush=True)
                 for note in row["notes"]:
                     print(f"    {note}", flush=True)
