@@ -67,12 +67,12 @@ async def duplicated_effects(env: Environment, ctx: Ctx, task_ids: set[str]) -> 
             + sum(len(ids) - 1 for ids in announced.values() if len(ids) > 1))
 
 
-async def db_operations(env: Environment) -> int | None:
-    """Operations the database server has served since it started (its opcounters)."""
+async def db_operations(env: Environment) -> tuple[Any, int] | None:
+    """(server process id, operations it has served since it started: its opcounters)."""
     client = env.mongo()
     try:
         status = await client.admin.command("serverStatus")
-        return sum(int(n) for n in status.get("opcounters", {}).values())
+        return status.get("pid"), sum(int(n) for n in status.get("opcounters", {}).values())
     except Exception:
         return None
     finally:
@@ -127,8 +127,8 @@ async def run_fault(env: Environment, fault: Fault, users: list[dict[str, str]],
     lost = [t for t in workload.tasks if t not in done and t not in stuck]
     dlq = await asyncio.to_thread(env.dead_lettered) - dlq_before
     ops_after = await db_operations(env)
-    ops = (ops_after - ops_before if None not in (ops_before, ops_after)
-           and ops_after >= ops_before else None)  # a restarted server counts from 0
+    ops = (ops_after[1] - ops_before[1] if None not in (ops_before, ops_after)
+           and ops_after[0] == ops_before[0] else None)  # a restarted server counts from 0
     row = {"fault": fault.name, "control": control, "tasks": tasks, "completed": len(done),
            "lost": len(lost) + gallery_missing, "gallery_missing": gallery_missing,
            "duplicated": await duplicated_effects(env, ctx, ids),
