@@ -34,8 +34,9 @@ class NoUserDirectory:
 
 class AuthUserDirectory:
     def __init__(self, client: InternalClient, *, ttl: float = 60.0,
-                 failure_backoff: float = 5.0) -> None:
+                 failure_backoff: float = 5.0, max_entries: int = 10_000) -> None:
         self.client, self.ttl, self.failure_backoff = client, ttl, failure_backoff
+        self.max_entries = max_entries
         self._cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
         self._down_until = 0.0
 
@@ -73,8 +74,9 @@ class AuthUserDirectory:
         except Exception as exc:  # auth down, slow or answering nonsense: fall back, never fail
             self._down_until = now + self.failure_backoff
             log.warning("user_lookup_failed", error=type(exc).__name__, ids=len(ids))
-        if len(self._cache) > 10_000:
-            self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
+        if len(self._cache) > self.max_entries:  # expired first, then the oldest answers
+            fresh = [(k, v) for k, v in self._cache.items() if v[0] > now]
+            self._cache = dict(fresh[-self.max_entries:])
         return found
 
     async def aclose(self) -> None:

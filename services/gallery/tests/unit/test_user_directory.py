@@ -61,3 +61,16 @@ async def test_auth_being_down_gives_no_names_and_backs_off_for_a_while():
 async def test_an_auth_error_status_falls_back_to_no_names():
     users = directory(lambda request: httpx.Response(503, json={"status": "error"}))
     assert await users.lookup(["u1"]) == {}
+
+
+async def test_the_cache_never_holds_more_than_its_limit_even_when_nothing_expired():
+    def handler(request: httpx.Request) -> httpx.Response:
+        ids = json.loads(request.content)["ids"]
+        return httpx.Response(200, json={"status": "success", "data": {
+            i: {"id": i, "name": i, "avatar": None} for i in ids}})
+
+    users = directory(handler, max_entries=150)
+    for start in range(0, 1000, 100):
+        await users.lookup([f"u{i}" for i in range(start, start + 100)])
+        assert len(users._cache) <= 150
+    assert "u999" in users._cache and "u0" not in users._cache  # the newest answers stay
