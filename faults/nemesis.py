@@ -76,6 +76,9 @@ async def _duplicate(env: Environment, ctx: Any) -> None:
         queue = await channel.declare_queue(exclusive=True, auto_delete=True)
         await queue.bind(EXCHANGE, routing_key="#")
         await asyncio.sleep(5)
+        # Stop capturing before sending the copies: still bound to "#", the queue would receive
+        # every copy it sends and the loop below would never end.
+        await queue.unbind(EXCHANGE, routing_key="#")
         exchange = await channel.get_exchange(EXCHANGE)
         copies = 0
         while (message := await queue.get(fail=False, no_ack=True)) is not None:
