@@ -112,8 +112,11 @@ class Workload:
             task.changed.clear()
         if task.status == "COMPLETED":
             task.completed_at = time.monotonic()
+        # A slow reader (0.5 s a line) is still reading a finished task's frames long after
+        # it ended: it has until the deadline, like every other check; the others 20 s.
+        grace = self._left() if mode == "slow" else min(20.0, self._left())
         try:
-            await asyncio.wait_for(watcher, max(1.0, min(20.0, self._left())))
+            await asyncio.wait_for(watcher, max(1.0, grace))
         except TimeoutError:
             watcher.cancel()
 
