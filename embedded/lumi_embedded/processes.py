@@ -56,6 +56,8 @@ class ProcessSystem:
             "STORAGE_PUBLIC_BASE_URL": f"{self.public_url}/files",
             **{f"{other.upper()}_URL": self.url(other) for other in ORDER if other != "gateway"},
         })
+        if name == "gateway":  # restarted under the same name: its old SSE leases go at once
+            env["SSE_REPLICA_NAME"] = f"gateway@127.0.0.1:{self.port(name)}"
         env.update(self.env)
         env.update(self.service_env.get(name, {}))
         return env

@@ -129,13 +129,21 @@ def test_config_map_and_secret_hold_the_settings(resources):
     assert not keys & set(config), "a setting is both in the ConfigMap and the Secret"
 
 
+def pod_value(entry: dict, name: str) -> str:
+    """A container env entry as the kubelet resolves it (a fieldRef to the pod's name)."""
+    if "value" in entry:
+        return entry["value"]
+    assert entry["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name", entry
+    return f"{name}-5d8f7c9b6-x2k4q"
+
+
 @services
 def test_each_service_accepts_its_pod_environment(resources, monkeypatch, name):
     """The service's own Settings load from the ConfigMap + Secret + container env."""
     secret = find(resources, "Secret", "lumi-secrets")["data"]
     env = {**find(resources, "ConfigMap", "lumi-config")["data"],
            **{k: base64.b64decode(v).decode() for k, v in secret.items()},
-           **{e["name"]: e["value"] for e in container(resources, name)["env"]}}
+           **{e["name"]: pod_value(e, name) for e in container(resources, name)["env"]}}
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     settings = importlib.import_module(f"{name}.config").Settings()

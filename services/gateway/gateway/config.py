@@ -41,6 +41,11 @@ class Settings(BaseServiceSettings):
     SSE_MAX_CLIENTS: int = 10_000  # open streams on one replica; more is a 503
     SSE_MAX_STREAMS_PER_USER: int = 20  # open streams of one user, all replicas; more is a 429
     SSE_LEASE_SECONDS: float = 90.0  # a dead replica's streams stop counting after this
+    # Stable name of this replica (Kubernetes: the pod name; `make run-services`: host:port): a
+    # replica restarting under the same name drops its crashed predecessor's leases at once.
+    # Empty: a random name per start (leases of a crash then lapse after SSE_LEASE_SECONDS).
+    # Two live replicas must never share a name.
+    SSE_REPLICA_NAME: str = ""
     # Resume history per task (collection `sse_history`): the last N frames, none older than
     # SSE_HISTORY_SECONDS; beyond that a reconnecting client gets a fresh `task:init`.
     SSE_HISTORY_FRAMES: int = 200

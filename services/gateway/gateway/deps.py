@@ -40,7 +40,8 @@ class Deps:
         self.hub = SseHub(self.history, buffer=settings.SSE_CLIENT_BUFFER,
                           max_clients=settings.SSE_MAX_CLIENTS)
         self.leases = StreamLeases(db[streams.COLLECTION], cap=settings.SSE_MAX_STREAMS_PER_USER,
-                                   lease=settings.SSE_LEASE_SECONDS)
+                                   lease=settings.SSE_LEASE_SECONDS,
+                                   replica=settings.SSE_REPLICA_NAME or None)
 
     async def on_event(self, event: Event) -> None:
         if isinstance(event, SessionRevoked):

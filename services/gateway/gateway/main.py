@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None, *, mongo: Any = None, bus: Any 
     async def subscribe() -> None:  # every event, each replica: SSE frames, session evictions
         await deps.history.ensure_indexes()
         await deps.leases.ensure_indexes()
+        await deps.leases.forget_previous_life()
         deps.leases.loop.start()
         infra.bus.subscribe_broadcast("gateway", deps.on_event)
         # and, kept while no replica runs, every event for the SSE history (one replica at a time)

@@ -31,17 +31,28 @@ log = structlog.get_logger("lumi.gateway.sse")
 class StreamLeases(Lapsing):
     """A lease lapses `lease` seconds after its last renewal."""
 
-    def __init__(self, collection: Any, *, cap: int, lease: float,
+    def __init__(self, collection: Any, *, cap: int, lease: float, replica: str | None = None,
                  clock: Callable[[], datetime] = utcnow) -> None:
         super().__init__(collection, lease, clock)
         self.cap = cap
-        self.replica = uuid.uuid4().hex
+        # A stable name (host:port; in Kubernetes the pod name) lets a replica that restarts
+        # after a crash drop the leases of its previous life at once (`forget_previous_life`)
+        # instead of refusing its users' reconnects until those lapse.
+        self.replica = replica or uuid.uuid4().hex
         self.loop = BackgroundLoop("gateway.sse-leases", self.renew, interval=lease / 3)
         self._releasing: set[asyncio.Task] = set()
 
     async def ensure_indexes(self) -> None:
         await super().ensure_indexes()
         await self.collection.create_index([("user", 1), ("expiresAt", 1)])
+
+    async def forget_previous_life(self) -> None:
+        """At start: this replica has no stream open yet, so leases under its name are the
+        streams of a crashed predecessor; their clients are reconnecting right now."""
+        removed = await self.collection.delete_many({"replica": self.replica})
+        if removed.deleted_count:
+            log.info("sse_leases_of_previous_life_dropped", replica=self.replica,
+                     leases=removed.deleted_count)
 
     async def take(self, user_id: str) -> str:
         """A lease for a new stream of `user_id`; RateLimited when the user has `cap` open."""

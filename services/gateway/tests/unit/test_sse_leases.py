@@ -75,3 +75,24 @@ async def test_a_retried_lease_insert_still_opens_the_stream_and_counts():
     assert await leases.collection.count_documents({"_id": stream}) == 1
     with pytest.raises(RateLimited):
         await leases.take("u1")
+
+
+async def test_a_replica_restarting_under_its_name_drops_its_crashed_lifes_leases_at_once():
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
+    collection = InMemoryClient()["lumi_gateway"]["sse_streams"]
+
+    def replica(name: str | None) -> StreamLeases:
+        return StreamLeases(collection, cap=2, lease=90.0, replica=name, clock=lambda: now[0])
+
+    crashed, other = replica("gateway-7f9c"), replica("gateway-2b1d")
+    await crashed.take("u1")
+    await crashed.take("u2")
+    await other.take("u2")
+    restarted = replica("gateway-7f9c")  # kill -9, same pod: nothing was released
+    await restarted.forget_previous_life()
+    await restarted.take("u1")
+    await restarted.take("u1")  # both of u1's slots are free again, without waiting 90 s
+    assert await collection.count_documents({"user": "u2"}) == 1  # the other replica's stays
+    anonymous = replica(None)  # no name: a random one, nothing of anyone else's is touched
+    await anonymous.forget_previous_life()
+    assert await collection.count_documents({}) == 3
