@@ -20,7 +20,7 @@ from lumi_shared.messaging.topology import EXCHANGE
 
 from .env import ROOT, Environment
 from .nemesis import EXPECTED_POISON, FAULTS, Fault
-from .workload import Workload, missing_from_gallery, stage_times
+from .workload import Workload, missing_from_gallery, sse_lag, stage_times
 
 # CI's short run: a service crash each side of the model, the database and the broker.
 SHORT = ("kill-modeling", "kill-generation", "broker-restart", "broker-kill9", "db-kill9")
@@ -142,6 +142,7 @@ async def run_fault(env: Environment, fault: Fault, users: list[dict[str, str]],
                            "max": round(max(loads), 2) if loads else None},
            "sse_all_final": all(t.sse_final for t in workload.tasks if t.id),
            "sse_missing": sum(not t.sse_final for t in workload.tasks if t.id),
+           "sse_lag_s": sse_lag(workload.tasks),
            "stages_s": stage_times(workload.tasks), "injected_at_s": round(injected_at, 1),
            "wall_s": round(time.monotonic() - started, 1),
            "notes": ctx.notes + [f"lost {t.id}: {t.status} {t.create_error or ''} {t.history}"
@@ -230,8 +231,9 @@ async def main_async(args: argparse.Namespace) -> int:
                 print(table([row]).splitlines()[-1], flush=True)
                 print("    first seen, s after start (p50/p90/max): " + ", ".join(
                     f"{k} {'/'.join(map(str, v))}" for k, v in row["stages_s"].items())
-                    + f"; database operations per task {_s(row['db_ops_per_task'])}",
-                    flush=True)
+                    + f"; database operations per task {_s(row['db_ops_per_task'])}"
+                    + f"; SSE final frame after completion s (p50/p90/max) "
+                    f"{'/'.join(map(str, row['sse_lag_s'])) or '-'}", flush=True)
                 for note in row["notes"]:
                     print(f"    {note}", flush=True)
                 if fresh:

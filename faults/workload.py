@@ -28,6 +28,7 @@ class Task:
     completed_at: float | None = None
     model_id: str | None = None
     sse_final: bool = False
+    sse_final_at: float | None = None  # monotonic time the watcher saw the final frame
     sse_connects: int = 0
     history: list[str] = field(default_factory=list)  # statuses seen by polling, in order
     changed: asyncio.Event = field(default_factory=asyncio.Event)  # the stream saw an event
@@ -112,11 +113,12 @@ class Workload:
             task.changed.clear()
         if task.status == "COMPLETED":
             task.completed_at = time.monotonic()
-        # A slow reader (0.5 s a line) is still reading a finished task's frames long after
-        # it ended: it has until the deadline, like every other check; the others 20 s.
-        grace = self._left() if mode == "slow" else min(20.0, self._left())
+        # Every watcher has until the deadline to see the final frame, like every task has to
+        # become final (a slow reader, 0.5 s a line, or one resuming behind a restarted
+        # gateway's backlog may see it well after the task completed); how long after is
+        # reported per row (`sse_lag_s`).
         try:
-            await asyncio.wait_for(watcher, max(1.0, grace))
+            await asyncio.wait_for(watcher, max(1.0, self._left()))
         except TimeoutError:
             watcher.cancel()
 
@@ -147,7 +149,7 @@ class Workload:
                                 task.changed.set()
                             if name in SSE_FINAL or (name == "task:init"
                                                      and data.get("status") in FINAL):
-                                task.sse_final = True
+                                task.sse_final, task.sse_final_at = True, time.monotonic()
                                 return
                         if mode == "drop" and task.sse_connects >= 1:
                             return  # negative control: a client that never reconnects
@@ -156,6 +158,17 @@ class Workload:
             if mode == "drop":
                 return
             await asyncio.sleep(1.0)
+
+
+def sse_lag(tasks: list[Task]) -> list[float]:
+    """Seconds from a task's completion (seen by polling) to its watcher's final frame:
+    p50, p90, max (0 when the frame came first)."""
+    lags = sorted(max(0.0, t.sse_final_at - t.completed_at) for t in tasks
+                  if t.sse_final_at is not None and t.completed_at is not None)
+    if not lags:
+        return []
+    return [round(lags[len(lags) // 2], 1), round(lags[len(lags) * 9 // 10], 1),
+            round(lags[-1], 1)]
 
 
 def stage_times(tasks: list[Task]) -> dict[str, list[float]]:
