@@ -4,6 +4,7 @@ A lookup never raises: when auth is down or slow the gallery shows fallback name
 asking for a few seconds so a dead auth service does not add its timeout to every page."""
 
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -37,7 +38,7 @@ class AuthUserDirectory:
                  failure_backoff: float = 5.0, max_entries: int = 10_000) -> None:
         self.client, self.ttl, self.failure_backoff = client, ttl, failure_backoff
         self.max_entries = max_entries
-        self._cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        self._cache: OrderedDict[str, tuple[float, dict[str, Any] | None]] = OrderedDict()
         self._down_until = 0.0
 
     async def lookup(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -68,16 +69,20 @@ class AuthUserDirectory:
                     entry = data.get(user_id)
                     user = ({"id": user_id, "name": entry.get("name"),
                              "avatar": entry.get("avatar")} if isinstance(entry, dict) else None)
-                    self._cache[user_id] = (now + self.ttl, user)
+                    self._remember(user_id, (now + self.ttl, user))
                     if user:
                         found[user_id] = user
         except Exception as exc:  # auth down, slow or answering nonsense: fall back, never fail
             self._down_until = now + self.failure_backoff
             log.warning("user_lookup_failed", error=type(exc).__name__, ids=len(ids))
-        if len(self._cache) > self.max_entries:  # expired first, then the oldest answers
-            fresh = [(k, v) for k, v in self._cache.items() if v[0] > now]
-            self._cache = dict(fresh[-self.max_entries:])
         return found
+
+    def _remember(self, user_id: str, entry: tuple[float, dict[str, Any] | None]) -> None:
+        """Newest answer last; beyond `max_entries` the oldest goes (it expires first)."""
+        self._cache[user_id] = entry
+        self._cache.move_to_end(user_id)
+        while len(self._cache) > self.max_entries:
+            self._cache.popitem(last=False)
 
     async def aclose(self) -> None:
         await self.client.aclose()
