@@ -163,12 +163,17 @@ class Workload:
 def sse_lag(tasks: list[Task]) -> list[float]:
     """Seconds from a task's completion (seen by polling) to its watcher's final frame:
     p50, p90, max (0 when the frame came first)."""
-    lags = sorted(max(0.0, t.sse_final_at - t.completed_at) for t in tasks
-                  if t.sse_final_at is not None and t.completed_at is not None)
-    if not lags:
+    return p50_p90_max([max(0.0, t.sse_final_at - t.completed_at) for t in tasks
+                        if t.sse_final_at is not None and t.completed_at is not None])
+
+
+def p50_p90_max(values: list[float]) -> list[float]:
+    """[p50, p90, max] rounded to 0.1 ([] for no values)."""
+    values = sorted(values)
+    if not values:
         return []
-    return [round(lags[len(lags) // 2], 1), round(lags[len(lags) * 9 // 10], 1),
-            round(lags[-1], 1)]
+    return [round(values[len(values) // 2], 1), round(values[len(values) * 9 // 10], 1),
+            round(values[-1], 1)]
 
 
 def stage_times(tasks: list[Task]) -> dict[str, list[float]]:
@@ -179,9 +184,7 @@ def stage_times(tasks: list[Task]) -> dict[str, list[float]]:
             seen.setdefault(status, []).append(at)
     out = {}
     for status, times in sorted(seen.items(), key=lambda kv: min(kv[1])):
-        times.sort()
-        out[status] = [round(times[len(times) // 2], 1), round(times[len(times) * 9 // 10], 1),
-                       round(times[-1], 1)]
+        out[status] = p50_p90_max(times)
     return out
 
 
