@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 
 from lumi_embedded.system import running_system
+from lumi_shared import heap
 
 EMAIL = "bench@example.com"
 
@@ -59,6 +60,7 @@ async def main(port: int, n: int, cache: str, token_file: Path) -> None:
         data_dir = Path(tmp)
         overrides = {"gallery": {"LIST_CACHE_SECONDS": float(cache)}}
         async with running_system(data_dir, port, overrides=overrides) as system:
+            heap.settle()  # as `make run` does once started; the seeded data comes after
             token, user_id = await _login(system.url, data_dir)
             tasks = system.apps["generation"].state.generation.repo.collection
             start = datetime.now(UTC) - timedelta(days=1)

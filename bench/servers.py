@@ -5,6 +5,7 @@ import sys
 import uvicorn
 from fastapi import APIRouter
 
+from lumi_shared import heap
 from lumi_shared.docstore import InMemoryClient
 from lumi_shared.service import build_infra, create_service_app, uvicorn_options
 from lumi_shared.settings import BaseServiceSettings
@@ -101,6 +102,7 @@ def main() -> None:
         app = gateway(sys.argv[3], *sys.argv[4:])
     # the options every runtime mode uses (no Server header, no proxy-header rewriting)
     options = {**uvicorn_options(app.state.settings), "log_config": None}
+    heap.settle_once_started()  # as `serve` does for a service process
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
                 **options)
 

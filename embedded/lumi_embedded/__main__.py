@@ -11,6 +11,7 @@ import os
 import signal
 from pathlib import Path
 
+from lumi_shared import heap
 from lumi_shared.observability import configure_logging
 
 from .system import running_system
@@ -22,6 +23,7 @@ async def main_async(data_dir: Path, port: int, host: str) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with running_system(data_dir, port, host):
+        heap.settle()  # after start-up (lumi_shared.heap)
         await stop.wait()
 
 

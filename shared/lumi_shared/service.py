@@ -11,7 +11,7 @@ import structlog
 import uvicorn
 from fastapi import APIRouter, FastAPI
 
-from . import openapi, tracing
+from . import heap, openapi, tracing
 from .docstore import InMemoryClient
 from .health import Check, health_router
 from .http import RequestIdMiddleware, install_error_handlers
@@ -82,6 +82,7 @@ def create_service_app(
         if relay:
             await relay.ensure_indexes()
             relay.start()
+        heap.started()
         log.info("service_started", title=title, port=settings.PORT,
                  broker=type(infra.bus).__name__, database=type(infra.mongo).__name__)
         try:
@@ -153,5 +154,6 @@ def run_service(settings_cls: Callable[[], BaseServiceSettings],
 
 def serve(app: FastAPI, settings: BaseServiceSettings) -> None:
     """Run one service as its own process (the `lumi-<service>` console script)."""
+    heap.settle_once_started()
     uvicorn.run(app, host=settings.HOST, port=settings.PORT, timeout_graceful_shutdown=5,
                 **uvicorn_options(settings))

@@ -1,8 +1,13 @@
 """Owner display names: auth's `POST /internal/users/lookup`, cached briefly.
 
 A lookup never raises: when auth is down or slow the gallery shows fallback names, and stops
-asking for a few seconds so a dead auth service does not add its timeout to every page."""
+asking for a few seconds so a dead auth service does not add its timeout to every page.
+Misses are fetched in batches: the misses of concurrent requests (those of one event-loop
+iteration) go to auth in one call, and a lookup of an id already being fetched waits for that
+call instead of asking again, so a cold or just-expired cache under load costs a few calls, not
+one per request."""
 
+import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -40,21 +45,50 @@ class AuthUserDirectory:
         self.max_entries = max_entries
         self._cache: OrderedDict[str, tuple[float, dict[str, Any] | None]] = OrderedDict()
         self._down_until = 0.0
+        self._inflight: dict[str, asyncio.Task[dict[str, dict[str, Any]]]] = {}
+        self._batch: list[str] | None = None  # misses waiting for the next call to auth
+        self._batch_task: asyncio.Task[dict[str, dict[str, Any]]] | None = None
 
     async def lookup(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         now = time.monotonic()
         found: dict[str, dict[str, Any]] = {}
         missing: list[str] = []
+        fetches: set[asyncio.Task[dict[str, dict[str, Any]]]] = set()
         for user_id in dict.fromkeys(ids):
             cached = self._cache.get(user_id)
             if cached and cached[0] > now:
                 if cached[1] is not None:
                     found[user_id] = cached[1]
+            elif user_id in self._inflight:
+                fetches.add(self._inflight[user_id])
             else:
                 missing.append(user_id)
         if missing and now >= self._down_until:
-            found.update(await self._fetch(missing, now))
+            fetches.add(self._join_batch(missing))
+        wanted = set(ids)
+        for fetch in fetches:  # shielded: a cancelled caller must not cancel the others' fetch
+            found.update((k, v) for k, v in (await asyncio.shield(fetch)).items() if k in wanted)
         return found
+
+    def _join_batch(self, ids: list[str]) -> asyncio.Task[dict[str, dict[str, Any]]]:
+        if self._batch is None:
+            self._batch = []
+            self._batch_task = asyncio.ensure_future(self._run_batch())
+        self._batch.extend(ids)
+        for user_id in ids:
+            self._inflight[user_id] = self._batch_task
+        return self._batch_task
+
+    async def _run_batch(self) -> dict[str, dict[str, Any]]:
+        await asyncio.sleep(0)  # the misses of this loop iteration's other requests join in
+        ids, self._batch = self._batch or [], None
+        this = asyncio.current_task()
+        try:
+            return await self._fetch(ids, time.monotonic())
+        finally:
+            for user_id in ids:
+                if self._inflight.get(user_id) is this:
+                    del self._inflight[user_id]
 
     async def _fetch(self, ids: list[str], now: float) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}

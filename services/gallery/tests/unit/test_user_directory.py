@@ -1,5 +1,6 @@
 """Owner names from auth: cached, chunked, and never an error when auth is down."""
 
+import asyncio
 import json
 
 import httpx
@@ -74,3 +75,44 @@ async def test_the_cache_never_holds_more_than_its_limit_even_when_nothing_expir
         await users.lookup([f"u{i}" for i in range(start, start + 100)])
         assert len(users._cache) <= 150
     assert "u999" in users._cache and "u0" not in users._cache  # the newest answers stay
+
+
+async def test_concurrent_lookups_of_uncached_ids_share_one_call_to_auth():
+    calls = []
+    release = asyncio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(json.loads(request.content)["ids"])
+        await release.wait()
+        return httpx.Response(200, json={"status": "success", "data": {
+            "u1": {"id": "u1", "name": "Ada", "avatar": None}}})
+
+    users = directory(handler)
+    first = asyncio.create_task(users.lookup(["u1"]))
+    await asyncio.sleep(0.01)  # the first lookup's call to auth is under way
+    waiting = [asyncio.create_task(users.lookup(["u1", "u2"])) for _ in range(50)]
+    await asyncio.sleep(0.01)
+    first.cancel()  # a caller that goes away does not take the shared fetch with it
+    release.set()
+    answers = await asyncio.gather(*waiting)
+    assert all(a == {"u1": {"id": "u1", "name": "Ada", "avatar": None}} for a in answers)
+    assert calls == [["u1"], ["u2"]]  # u1 once for everyone, u2 once (by the first waiter)
+    assert users._inflight == {}
+    await users.aclose()
+
+
+async def test_misses_of_concurrent_lookups_go_to_auth_in_one_call():
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        ids = json.loads(request.content)["ids"]
+        calls.append(ids)
+        return httpx.Response(200, json={"status": "success", "data": {
+            i: {"id": i, "name": i.upper(), "avatar": None} for i in ids}})
+
+    users = directory(handler)
+    answers = await asyncio.gather(*(users.lookup([f"u{i}", "shared"]) for i in range(30)))
+    assert [sorted(a) for a in answers] == [sorted([f"u{i}", "shared"]) for i in range(30)]
+    assert len(calls) == 1 and sorted(calls[0]) == sorted([f"u{i}" for i in range(30)]
+                                                          + ["shared"])
+    await users.aclose()
