@@ -29,7 +29,10 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriza
 CREDENTIAL_HEADERS = {"cookie", "authorization"}
 OWN = {"date", "server"}  # the gateway's server sets these itself: never sent twice
 DROPPED = {name.encode() for name in HOP_BY_HOP | OWN}
-BUFFER_LIMIT = 256 * 1024  # smaller answers are read whole; larger ones are streamed
+BUFFER_LIMIT = 256 * 1024
+# Idle pooled connections to services are closed after this; below the services' own keep-alive
+# (lumi_shared.service.KEEP_ALIVE_SECONDS), so the gateway never reuses one a service is closing.
+UPSTREAM_IDLE_SECONDS = 60  # smaller answers are read whole; larger ones are streamed
 
 
 class BodyTooLarge(Exception):
@@ -51,7 +54,8 @@ class Upstreams:
     def session(self) -> aiohttp.ClientSession:
         if self._session is None:  # created lazily: it must belong to the running loop
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.max_connections, ttl_dns_cache=30),
+                connector=aiohttp.TCPConnector(limit=self.max_connections, ttl_dns_cache=30,
+                                               keepalive_timeout=UPSTREAM_IDLE_SECONDS),
                 timeout=aiohttp.ClientTimeout(total=None, connect=self.connect_timeout,
                                               sock_read=self.timeout),
                 cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False,

@@ -143,6 +143,16 @@ async def test_session_lookups_are_cached_and_evicted_by_session_revoked(gateway
         assert (await client.get("/api/tasks", headers=BEARER)).status_code == 401
 
 
+async def test_concurrent_requests_with_one_uncached_token_make_one_session_lookup(
+        gateway_factory, fake_auth):
+    app, _ = gateway_factory()
+    async with running(app) as client:
+        answers = await asyncio.gather(*(client.get("/api/tasks", headers=BEARER)
+                                         for _ in range(20)))
+        assert [a.status_code for a in answers] == [200] * 20
+        assert fake_auth.lookups == 1
+
+
 async def test_a_logout_through_this_gateway_forgets_the_session_before_any_event(
         gateway_factory, fake_auth):
     app, _ = gateway_factory()
@@ -250,3 +260,15 @@ async def test_an_unexpected_error_on_the_hop_is_a_jsend_500_without_a_trace(gat
         assert response.headers["x-frame-options"] == "DENY"  # the edge headers still apply
         # The gateway's own /api/ routes are answered by the gateway, never forwarded.
         assert (await client.get("/api/openapi")).status_code == 200
+
+
+async def test_pooled_upstream_connections_go_idle_before_the_services_close_them():
+    from gateway.proxy import Upstreams
+    from lumi_shared.service import KEEP_ALIVE_SECONDS, uvicorn_options
+    from lumi_shared.settings import BaseServiceSettings
+
+    upstreams = Upstreams({}, connect_timeout=1, timeout=1, max_connections=10)
+    idle = upstreams.session.connector._keepalive_timeout
+    await upstreams.aclose()
+    assert uvicorn_options(BaseServiceSettings())["timeout_keep_alive"] == KEEP_ALIVE_SECONDS
+    assert 30 <= idle < KEEP_ALIVE_SECONDS  # reused across pauses; never one being closed
