@@ -72,6 +72,5 @@ async def main(port: int, n: int, cache: str, token_file: Path) -> None:
 
 
 if __name__ == "__main__":
-    import uvloop  # what `make run` (lumi_embedded) runs on
-
-    uvloop.run(main(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], Path(sys.argv[4])))
+    # the stdlib loop, as `make run` (lumi_embedded) runs on
+    asyncio.run(main(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], Path(sys.argv[4])))

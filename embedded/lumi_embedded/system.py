@@ -36,7 +36,7 @@ class _Server(uvicorn.Server):
 def _socket(host: str, port: int) -> socket.socket:
     # proto IPPROTO_TCP: the stdlib event loop sets TCP_NODELAY on accepted connections only
     # for sockets that say so; with proto 0 every keep-alive answer waited ~40 ms for the
-    # peer's delayed ACK (Nagle). uvloop sets it either way.
+    # peer's delayed ACK (Nagle). (`make run` runs on the stdlib loop.)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
