@@ -29,10 +29,10 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriza
 CREDENTIAL_HEADERS = {"cookie", "authorization"}
 OWN = {"date", "server"}  # the gateway's server sets these itself: never sent twice
 DROPPED = {name.encode() for name in HOP_BY_HOP | OWN}
-BUFFER_LIMIT = 256 * 1024
+BUFFER_LIMIT = 256 * 1024  # smaller answers are read whole; larger ones are streamed
 # Idle pooled connections to services are closed after this; below the services' own keep-alive
 # (lumi_shared.service.KEEP_ALIVE_SECONDS), so the gateway never reuses one a service is closing.
-UPSTREAM_IDLE_SECONDS = 60  # smaller answers are read whole; larger ones are streamed
+UPSTREAM_IDLE_SECONDS = 60
 
 
 class BodyTooLarge(Exception):
