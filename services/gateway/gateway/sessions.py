@@ -59,6 +59,7 @@ class SessionResolver:
         self.auth, self.ttl, self.max_size = auth, ttl, max_size
         self._cache: OrderedDict[str, tuple[Identity | None, float]] = OrderedDict()
         self._inflight: dict[str, asyncio.Task[tuple[Identity | None, bool]]] = {}
+        self._revoked: set[str] = set()  # evicted while a lookup of theirs was on its way
 
     def _remember(self, key: str, identity: Identity | None, ttl: float) -> None:
         self._cache[key] = (identity, time.monotonic() + ttl)
@@ -67,7 +68,10 @@ class SessionResolver:
             self._cache.popitem(last=False)
 
     def evict(self, session_id: str) -> None:
+        """Forget a revoked session, and never cache an answer about it still on its way."""
         self._cache.pop(session_id, None)
+        if self._inflight.pop(session_id, None) is not None:
+            self._revoked.add(session_id)
 
     async def resolve(self, token: str) -> tuple[Identity | None, bool]:
         """(identity or None, auth_reachable)."""
@@ -86,21 +90,30 @@ class SessionResolver:
 
     async def _ask_auth(self, key: str, token: str) -> tuple[Identity | None, bool]:
         try:
+            identity, reachable, ttl = await self._lookup(token)
+        finally:
+            revoked = key in self._revoked
+            self._revoked.discard(key)
+        if ttl and not revoked:
+            self._remember(key, identity, ttl)
+        return identity, reachable
+
+    async def _lookup(self, token: str) -> tuple[Identity | None, bool, float]:
+        """(identity or None, auth reachable, how long the answer may be cached: 0 = not)."""
+        try:
             response = await self.auth.request("POST", "/internal/sessions/resolve",
                                                json={"token": token})
         except httpx.HTTPError as exc:
             log.warning("session_lookup_failed", error=type(exc).__name__)
-            return None, False
+            return None, False, 0
         if response.status_code == 404:
-            self._remember(key, None, NEGATIVE_TTL)
-            return None, True
+            return None, True, NEGATIVE_TTL
         if response.status_code != 200:
             log.warning("session_lookup_failed", status_code=response.status_code)
-            return None, False
+            return None, False, 0
         data = response.json()["data"]
-        identity = Identity(data["user_id"], data.get("role") or "user", data.get("session_id"))
-        self._remember(key, identity, self.ttl)
-        return identity, True
+        return (Identity(data["user_id"], data.get("role") or "user", data.get("session_id")),
+                True, self.ttl)
 
     async def caller(self, request: Request, cookie_names: list[str]) -> Caller:
         token, source = extract_token(request, cookie_names)
