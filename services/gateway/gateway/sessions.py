@@ -59,7 +59,7 @@ class SessionResolver:
         self.auth, self.ttl, self.max_size = auth, ttl, max_size
         self._cache: OrderedDict[str, tuple[Identity | None, float]] = OrderedDict()
         self._inflight: dict[str, asyncio.Task[tuple[Identity | None, bool]]] = {}
-        self._revoked: set[str] = set()  # evicted while a lookup of theirs was on its way
+        self._revoked: set[asyncio.Task] = set()  # lookups whose session was evicted meanwhile
 
     def _remember(self, key: str, identity: Identity | None, ttl: float) -> None:
         self._cache[key] = (identity, time.monotonic() + ttl)
@@ -70,8 +70,8 @@ class SessionResolver:
     def evict(self, session_id: str) -> None:
         """Forget a revoked session, and never cache an answer about it still on its way."""
         self._cache.pop(session_id, None)
-        if self._inflight.pop(session_id, None) is not None:
-            self._revoked.add(session_id)
+        if (lookup := self._inflight.pop(session_id, None)) is not None:
+            self._revoked.add(lookup)
 
     async def resolve(self, token: str) -> tuple[Identity | None, bool]:
         """(identity or None, auth_reachable)."""
@@ -89,11 +89,12 @@ class SessionResolver:
         return await asyncio.shield(lookup)  # a caller that goes away leaves it to the others
 
     async def _ask_auth(self, key: str, token: str) -> tuple[Identity | None, bool]:
+        this = asyncio.current_task()
         try:
             identity, reachable, ttl = await self._lookup(token)
         finally:
-            revoked = key in self._revoked
-            self._revoked.discard(key)
+            revoked = this in self._revoked
+            self._revoked.discard(this)
         if ttl and not revoked:
             self._remember(key, identity, ttl)
         return identity, reachable
