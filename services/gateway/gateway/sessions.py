@@ -16,6 +16,7 @@ from starlette.requests import Request
 
 from lumi_shared.identity import Identity, bearer_token
 from lumi_shared.internal import InternalClient
+from lumi_shared.singleflight import SingleFlight
 
 from .headers import header_map
 
@@ -58,7 +59,7 @@ class SessionResolver:
     def __init__(self, auth: InternalClient, *, ttl: float, max_size: int) -> None:
         self.auth, self.ttl, self.max_size = auth, ttl, max_size
         self._cache: OrderedDict[str, tuple[Identity | None, float]] = OrderedDict()
-        self._inflight: dict[str, asyncio.Task[tuple[Identity | None, bool]]] = {}
+        self._lookups = SingleFlight()
         self._revoked: set[asyncio.Task] = set()  # lookups whose session was evicted meanwhile
 
     def _remember(self, key: str, identity: Identity | None, ttl: float) -> None:
@@ -70,7 +71,7 @@ class SessionResolver:
     def evict(self, session_id: str) -> None:
         """Forget a revoked session, and never cache an answer about it still on its way."""
         self._cache.pop(session_id, None)
-        if (lookup := self._inflight.pop(session_id, None)) is not None:
+        if (lookup := self._lookups.forget(session_id)) is not None:
             self._revoked.add(lookup)
 
     async def resolve(self, token: str) -> tuple[Identity | None, bool]:
@@ -81,12 +82,7 @@ class SessionResolver:
             return cached[0], True
         if len(token) > 512:
             return None, True
-        lookup = self._inflight.get(key)
-        if lookup is None:
-            lookup = self._inflight[key] = asyncio.ensure_future(self._ask_auth(key, token))
-            lookup.add_done_callback(lambda done: self._inflight.pop(key, None)
-                                     if self._inflight.get(key) is done else None)
-        return await asyncio.shield(lookup)  # a caller that goes away leaves it to the others
+        return await self._lookups.run(key, lambda: self._ask_auth(key, token))
 
     async def _ask_auth(self, key: str, token: str) -> tuple[Identity | None, bool]:
         this = asyncio.current_task()
