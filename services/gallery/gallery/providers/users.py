@@ -65,9 +65,11 @@ class AuthUserDirectory:
                 missing.append(user_id)
         if missing and now >= self._down_until:
             fetches.add(self._join_batch(missing))
-        wanted = set(ids)
-        for fetch in fetches:  # shielded: a cancelled caller must not cancel the others' fetch
-            found.update((k, v) for k, v in (await asyncio.shield(fetch)).items() if k in wanted)
+        if fetches:
+            wanted = set(ids)
+            for fetch in fetches:  # shielded: a cancelled caller must not cancel the others'
+                answer = await asyncio.shield(fetch)
+                found.update((k, v) for k, v in answer.items() if k in wanted)
         return found
 
     def _join_batch(self, ids: list[str]) -> asyncio.Task[dict[str, dict[str, Any]]]:
